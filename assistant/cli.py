@@ -1,0 +1,84 @@
+"""`stockpilot` command line: thin wrappers over library functions.
+
+Sub-command groups live beside the code they drive (tools/store/cli.py, knowledge/cli.py,
+finetune/cli.py); every registered tool is also a `stockpilot tool <name>` command.
+"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from assistant.settings import load_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Stockpilot supply-chain assistant.")
+
+
+def _mount() -> None:
+    from finetune.cli import app as finetune_app
+    from knowledge.cli import app as knowledge_app
+    from tools.cli import tool_app
+    from tools.store.cli import app as data_app
+
+    app.add_typer(data_app, name="data", help="Generate, import and inspect the data store.")
+    app.add_typer(tool_app, name="tool", help="Run one supply-chain tool directly.")
+    app.add_typer(knowledge_app, name="knowledge", help="Index and search the SOP knowledge base.")
+    app.add_typer(finetune_app, name="finetune", help="Training data, LoRA/AdaLoRA training, evaluation.")
+
+
+@app.command("forecast")
+def forecast(action: str = typer.Argument("run", help="run: batch forecast for all SKUs"),
+             horizon_days: int = 28) -> None:
+    """Batch forecast every SKU x location and store it (`stockpilot forecast run`)."""
+    from tools.cli import run_tool
+
+    if action != "run":
+        raise typer.BadParameter(f"unknown action '{action}'; use: run", param_hint="ACTION")
+    run_tool("run_forecasts", {"horizon_days": horizon_days}, read_only=False)
+
+
+@app.command("alerts")
+def alerts(action: str = typer.Argument("scan", help="scan: detect anomalies and rewrite alerts")) -> None:
+    """Scan the data for anomalies and write alerts (`stockpilot alerts scan`)."""
+    from tools.cli import run_tool
+
+    if action != "scan":
+        raise typer.BadParameter(f"unknown action '{action}'; use: scan", param_hint="ACTION")
+    run_tool("scan_anomalies", {}, read_only=False)
+
+
+@app.command()
+def chat(show_tools: bool = True) -> None:
+    """Chat with the assistant in the terminal (streaming, shows tool calls)."""
+    from assistant.chat_cli import run_chat
+
+    run_chat(load_settings(), show_tools=show_tools)
+
+
+@app.command()
+def ask(question: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Ask one question and print the grounded answer."""
+    from assistant.agent import build_assistant
+
+    reply = build_assistant(load_settings()).ask(question)
+    typer.echo(json.dumps(reply.to_dict(), indent=2, default=str) if as_json else reply.text)
+
+
+@app.command()
+def serve() -> None:
+    """Start the Gradio app."""
+    from ui.app import launch
+
+    launch(load_settings())
+
+
+@app.command()
+def api() -> None:
+    """Start the OpenAI-compatible HTTP API."""
+    from assistant.api import serve_api
+
+    serve_api(load_settings())
+
+
+_mount()

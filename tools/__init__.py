@@ -1,0 +1,1 @@
+"""Supply-chain domain tools over the Stockpilot data store."""

@@ -1,0 +1,173 @@
+"""The one place where tools are declared.
+
+A tool is a function ``fn(ctx, request) -> ToolResult`` with a pydantic request model. The
+agent's tool schemas, the compact tool list in the prompt, the fine-tuning data and the
+evaluation are all generated from this registry, never written twice. Adding a capability
+means adding a module to ``CAPABILITY_MODULES`` that decorates its functions with ``@tool``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tools.store import Store, UnknownEntityError
+
+CAPABILITY_MODULES = (
+    "tools.forecasting",
+    "tools.inventory",
+    "tools.anomalies",
+    "tools.routing",
+    "tools.suppliers",
+    "tools.recommendations",
+    "knowledge.tool",
+)
+
+
+class Request(BaseModel):
+    """Base for tool arguments: unknown keys are errors, so typos in calls surface."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Evidence(BaseModel):
+    """Where a result's numbers come from."""
+
+    sources: list[str] = []  # tables or documents read
+    method: str = ""  # model / algorithm used
+    period: str = ""  # date range of the data used, ISO dates
+    notes: list[str] = []
+
+
+class ToolResult(BaseModel):
+    """Base for tool results: numbers, their evidence, and a compact rendering for the LLM."""
+
+    evidence: Evidence = Evidence()
+
+    def render(self) -> str:  # compact text the model reads; every figure it may quote
+        return json.dumps(self.model_dump(mode="json", exclude={"evidence"}), separators=(",", ":"))
+
+    def table(self) -> pd.DataFrame | None:  # the main table for the UI / CSV download
+        return None
+
+
+class Retriever(Protocol):
+    def search(self, query: str, k: int = 3) -> list[Any]: ...
+
+
+@dataclass
+class ToolContext:
+    """What a tool may read: the data store and (for SOP search) the knowledge base."""
+
+    store: Store
+    sops: Retriever | None = None
+
+
+class ToolError(ValueError):
+    """A call the user or model can fix: bad or unknown arguments. The message names the argument."""
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    summary: str  # one line, shown in the prompt: keep it short, it costs tokens every turn
+    request: type[Request]
+    fn: Callable[[ToolContext, Any], ToolResult]
+    agent: bool = True  # offered to the chat agent (batch jobs are CLI only)
+    writes: bool = False  # the only tools that may write: batch forecast, alert scan
+    examples: list[dict] = field(default_factory=list)
+
+    def signature(self) -> str:
+        """'name(sku, location?, horizon_days?)': the compact form used in the prompt."""
+        parts = []
+        for name, info in self.request.model_fields.items():
+            parts.append(name if info.is_required() else f"{name}?")
+        return f"{self.name}({', '.join(parts)})"
+
+    def json_schema(self) -> dict:
+        """OpenAI-style function schema (for endpoints that take native tool definitions)."""
+        schema = self.request.model_json_schema()
+        schema.pop("title", None)
+        return {"type": "function", "function": {"name": self.name, "description": self.summary, "parameters": schema}}
+
+
+REGISTRY: dict[str, ToolSpec] = {}
+
+
+def tool(name: str, summary: str, request: type[Request], *, agent: bool = True, writes: bool = False):
+    """Register ``fn(ctx, request)`` as a tool."""
+
+    def register(fn):
+        REGISTRY[name] = ToolSpec(name, summary, request, fn, agent=agent, writes=writes)
+        return fn
+
+    return register
+
+
+def load_tools() -> dict[str, ToolSpec]:
+    for module in CAPABILITY_MODULES:
+        importlib.import_module(module)
+    return REGISTRY
+
+
+def agent_tools() -> list[ToolSpec]:
+    return [spec for spec in load_tools().values() if spec.agent]
+
+
+def describe_validation_error(tool_name: str, error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "arguments"
+        if item["type"] == "extra_forbidden":
+            problems.append(f"{where}: not an argument of {tool_name}")
+        elif item["type"] == "missing":
+            problems.append(f"{where}: required")
+        else:
+            problems.append(f"{where}: {item['msg']} (got {item.get('input')!r})")
+    return f"{tool_name}: invalid arguments: " + "; ".join(problems)
+
+
+def validate_arguments(name: str, arguments: dict) -> Request:
+    specs = load_tools()
+    if name not in specs:
+        raise ToolError(f"tool: unknown tool '{name}'; available: {', '.join(sorted(specs))}")
+    try:
+        return specs[name].request.model_validate(arguments or {})
+    except ValidationError as error:
+        raise ToolError(describe_validation_error(name, error)) from None
+
+
+@dataclass
+class ToolRun:
+    """One executed call, as the trace/UI shows it."""
+
+    name: str
+    arguments: dict
+    result: ToolResult | None
+    error: str | None
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def render(self) -> str:
+        return self.result.render() if self.result is not None else f"ERROR {self.error}"
+
+
+def call_tool(ctx: ToolContext, name: str, arguments: dict) -> ToolRun:
+    """Validate and run one call; user-fixable problems come back as ``error`` text, not exceptions."""
+    started = time.perf_counter()
+    try:
+        request = validate_arguments(name, arguments)
+        result = REGISTRY[name].fn(ctx, request)
+        return ToolRun(name, arguments, result, None, time.perf_counter() - started)
+    except (ToolError, UnknownEntityError) as error:
+        return ToolRun(name, arguments, None, str(error), time.perf_counter() - started)

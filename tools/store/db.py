@@ -1,0 +1,321 @@
+"""Typed, parameterised access to the DuckDB data store.
+
+Every read the domain tools make goes through ``Store``: values from users are always bound
+as parameters, never formatted into SQL. The simulator's ground-truth file is not reachable
+from here, so no tool can peek at the hidden future.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import threading
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+SCHEMA = Path(__file__).with_name("schema.sql")
+
+
+class UnknownEntityError(ValueError):
+    """A SKU, location, supplier, PO or alert that is not in the data; names the argument."""
+
+    def __init__(self, argument: str, value: object, suggestions: Sequence[str] = ()):
+        self.argument, self.value, self.suggestions = argument, value, list(suggestions)
+        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"{argument}: unknown {argument} '{value}'.{hint}")
+
+
+def normalise_code(text: str, prefix: str) -> str:
+    """'po 4512', 'PO4512', '4512' -> 'PO-4512'; 'a17' -> 'A-17'."""
+    digits = re.sub(r"^\s*" + re.escape(prefix) + r"[\s#:_-]*", "", str(text).strip(), flags=re.I)
+    return f"{prefix}-{digits.strip().upper()}"
+
+
+class Store:
+    """A connection to one Stockpilot database file (or ``:memory:``)."""
+
+    def __init__(self, path: str | Path = ":memory:", read_only: bool = False):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(self.path, read_only=read_only)
+        self._local = threading.local()
+        if not read_only:
+            self._con.execute(SCHEMA.read_text())
+
+    # -- plumbing ---------------------------------------------------------------------
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """A cursor per thread: DuckDB connections must not be shared across threads."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._local.cursor = self._con.cursor()
+        return cur
+
+    def query(self, sql: str, params: Sequence | dict | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
+
+    def scalar(self, sql: str, params: Sequence | dict | None = None):
+        row = self.con.execute(sql, params or []).fetchone()
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- meta -------------------------------------------------------------------------
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        value = self.scalar("SELECT value FROM meta WHERE key = ?", [key])
+        return default if value is None else value
+
+    def today(self) -> date:
+        """The planning date: the day after the last recorded history."""
+        value = self.meta("today")
+        if value is not None:
+            return date.fromisoformat(value)
+        last = self.scalar("SELECT max(date) FROM inventory")
+        if last is None:
+            raise ValueError("the database holds no inventory history: run `stockpilot data generate` or import data")
+        return last + pd.Timedelta(days=1)
+
+    def counts(self) -> dict[str, int]:
+        tables = [r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
+        return {t: int(self.scalar(f'SELECT count(*) FROM "{t}"')) for t in tables}
+
+    # -- entities (resolve what users type into keys) -----------------------------------
+    def product(self, sku: str) -> dict:
+        sku = str(sku).strip().upper()
+        df = self.query("SELECT * FROM products WHERE sku = ?", [sku])
+        if df.empty:
+            raise UnknownEntityError("sku", sku, self._near(sku, "SELECT sku FROM products"))
+        return df.iloc[0].to_dict()
+
+    def products(self, category: str | None = None, skus: Sequence[str] | None = None) -> pd.DataFrame:
+        sql, params = "SELECT * FROM products WHERE 1=1", []
+        if category:
+            sql += " AND lower(category) = lower(?)"
+            params.append(category.strip())
+        if skus is not None:
+            sql += " AND sku IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(skus))
+        return self.query(sql + " ORDER BY sku", params)
+
+    def categories(self) -> list[str]:
+        return [r[0] for r in self.con.execute("SELECT DISTINCT category FROM products ORDER BY 1").fetchall()]
+
+    def resolve_category(self, category: str) -> str:
+        cats = {c.lower(): c for c in self.categories()}
+        key = category.strip().lower()
+        for candidate in (key, key.rstrip("s")):
+            if candidate in cats:
+                return cats[candidate]
+        raise UnknownEntityError("category", category, difflib.get_close_matches(key, list(cats), n=3))
+
+    def location(self, location: str) -> dict:
+        """Accepts an id ('BER'), a name ('Berlin DC') or a city ('berlin')."""
+        text = str(location).strip()
+        df = self.query(
+            "SELECT * FROM locations WHERE lower(location_id) = lower(?) OR lower(name) = lower(?) OR lower(city) = lower(?)",
+            [text, text, text],
+        )
+        if df.empty:
+            df = self.query("SELECT * FROM locations WHERE contains(lower(?), lower(city))", [text])
+        if len(df) != 1:
+            raise UnknownEntityError("location", location, self._near(text, "SELECT city FROM locations"))
+        return df.iloc[0].to_dict()
+
+    def locations(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM locations ORDER BY location_id")
+
+    def supplier(self, supplier: str) -> dict:
+        """Accepts an id ('SUP-003') or a (partial, case-insensitive) name."""
+        text = str(supplier).strip()
+        df = self.query("SELECT * FROM suppliers WHERE lower(supplier_id) = lower(?) OR lower(name) = lower(?)", [text, text])
+        if df.empty:
+            df = self.query("SELECT * FROM suppliers WHERE contains(lower(name), lower(?))", [text])
+        if len(df) != 1:
+            raise UnknownEntityError("supplier", supplier, self._near(text, "SELECT name FROM suppliers"))
+        return df.iloc[0].to_dict()
+
+    def suppliers(self) -> pd.DataFrame:
+        return self.query("SELECT * FROM suppliers ORDER BY supplier_id")
+
+    def _near(self, text: str, sql: str) -> list[str]:
+        names = [str(r[0]) for r in self.con.execute(sql).fetchall()]
+        lower = {n.lower(): n for n in names}
+        return [lower[m] for m in difflib.get_close_matches(text.lower(), list(lower), n=3, cutoff=0.6)]
+
+    # -- time series ------------------------------------------------------------------
+    def series_keys(self, location_id: str | None = None, skus: Sequence[str] | None = None) -> pd.DataFrame:
+        """The (sku, location_id) pairs that have stock records."""
+        sql, params = "SELECT DISTINCT sku, location_id FROM inventory WHERE 1=1", []
+        if location_id:
+            sql += " AND location_id = ?"
+            params.append(location_id)
+        if skus is not None:
+            sql += " AND sku IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(skus))
+        return self.query(sql + " ORDER BY sku, location_id", params)
+
+    def sales(self, skus: Sequence[str] | None = None, location_id: str | None = None,
+              start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        """Daily recorded sales joined with end-of-day stock: date, sku, location_id, units, on_hand."""
+        sql = ("SELECT s.date, s.sku, s.location_id, s.units, i.on_hand FROM sales s "
+               "LEFT JOIN inventory i USING (date, sku, location_id) WHERE 1=1")
+        params: list = []
+        if skus is not None:
+            sql += " AND s.sku IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(skus))
+        if location_id:
+            sql += " AND s.location_id = ?"
+            params.append(location_id)
+        if start:
+            sql += " AND s.date >= ?"
+            params.append(start)
+        if end:
+            sql += " AND s.date <= ?"
+            params.append(end)
+        return self.query(sql + " ORDER BY s.sku, s.location_id, s.date", params)
+
+    def inventory(self, skus: Sequence[str] | None = None, location_id: str | None = None,
+                  start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        sql, params = "SELECT * FROM inventory WHERE 1=1", []
+        if skus is not None:
+            sql += " AND sku IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(skus))
+        if location_id:
+            sql += " AND location_id = ?"
+            params.append(location_id)
+        if start:
+            sql += " AND date >= ?"
+            params.append(start)
+        if end:
+            sql += " AND date <= ?"
+            params.append(end)
+        return self.query(sql + " ORDER BY sku, location_id, date", params)
+
+    def stock_positions(self, location_id: str | None = None, skus: Sequence[str] | None = None) -> pd.DataFrame:
+        """Latest on-hand and allocated per SKU and location."""
+        sql = ("SELECT sku, location_id, date, on_hand, allocated FROM inventory "
+               "QUALIFY row_number() OVER (PARTITION BY sku, location_id ORDER BY date DESC) = 1")
+        df = self.query(sql)
+        if location_id:
+            df = df[df.location_id == location_id]
+        if skus is not None:
+            df = df[df.sku.isin(list(skus))]
+        return df.sort_values(["sku", "location_id"]).reset_index(drop=True)
+
+    # -- purchasing -------------------------------------------------------------------
+    def purchase_order(self, po_number: str) -> dict:
+        po = normalise_code(po_number, "PO")
+        df = self.query("SELECT * FROM purchase_orders WHERE po_number = ?", [po])
+        if df.empty:
+            raise UnknownEntityError("po_number", po)
+        return df.iloc[0].to_dict()
+
+    def po_lines(self, po_numbers: Sequence[str] | None = None, statuses: Sequence[str] | None = None,
+                 supplier_id: str | None = None, skus: Sequence[str] | None = None,
+                 location_id: str | None = None) -> pd.DataFrame:
+        """PO lines joined with their header (supplier, location, dates, status)."""
+        sql = ("SELECT l.*, p.supplier_id, p.location_id, p.order_date, p.promised_date, p.status, "
+               "p.received_date AS po_received_date FROM po_lines l JOIN purchase_orders p USING (po_number) WHERE 1=1")
+        params: list = []
+        for column, values in (("p.po_number", po_numbers), ("p.status", statuses), ("l.sku", skus)):
+            if values is not None:
+                sql += f" AND {column} IN (SELECT unnest(?::VARCHAR[]))"
+                params.append(list(values))
+        if supplier_id:
+            sql += " AND p.supplier_id = ?"
+            params.append(supplier_id)
+        if location_id:
+            sql += " AND p.location_id = ?"
+            params.append(location_id)
+        return self.query(sql + " ORDER BY p.po_number, l.line_no", params)
+
+    def promotions(self, skus: Sequence[str] | None = None, start: date | None = None,
+                   end: date | None = None) -> pd.DataFrame:
+        sql, params = "SELECT * FROM promotions WHERE 1=1", []
+        if skus is not None:
+            sql += " AND sku IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(skus))
+        if start:
+            sql += " AND end_date >= ?"
+            params.append(start)
+        if end:
+            sql += " AND start_date <= ?"
+            params.append(end)
+        return self.query(sql + " ORDER BY start_date, sku", params)
+
+    # -- customer orders ------------------------------------------------------------------
+    def deliveries(self, delivery_date: date, location_id: str) -> pd.DataFrame:
+        return self.query(
+            "SELECT * FROM customer_orders WHERE delivery_date = ? AND location_id = ? ORDER BY order_id",
+            [delivery_date, location_id],
+        )
+
+    def order_lines(self, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        sql = "SELECT l.order_id, o.order_date, o.location_id, l.sku, l.qty FROM customer_order_lines l JOIN customer_orders o USING (order_id) WHERE 1=1"
+        params: list = []
+        if start:
+            sql += " AND o.order_date >= ?"
+            params.append(start)
+        if end:
+            sql += " AND o.order_date <= ?"
+            params.append(end)
+        return self.query(sql + " ORDER BY l.order_id, l.sku", params)
+
+    # -- alerts and forecasts (the two tables tools write) -----------------------------
+    def alert(self, alert_id: str) -> dict:
+        aid = normalise_code(alert_id, "A")
+        df = self.query("SELECT * FROM alerts WHERE alert_id = ?", [aid])
+        if df.empty:
+            raise UnknownEntityError("alert_id", aid)
+        return df.iloc[0].to_dict()
+
+    def alerts(self, status: str | None = "open", kind: str | None = None, severity: str | None = None,
+               sku: str | None = None) -> pd.DataFrame:
+        sql, params = "SELECT * FROM alerts WHERE 1=1", []
+        for column, value in (("status", status), ("kind", kind), ("severity", severity), ("sku", sku)):
+            if value:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        order = "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END"
+        return self.query(sql + f" ORDER BY {order}, end_date DESC, alert_id", params)
+
+    def replace_table(self, table: str, frame: pd.DataFrame) -> None:
+        """Atomically replace a tool-written table (alerts, forecasts) with ``frame``."""
+        if table not in {"alerts", "forecasts"}:
+            raise ValueError(f"table: tools may only write alerts or forecasts, not '{table}'")
+        cur = self.con
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            cur.execute(f"DELETE FROM {table}")
+            if len(frame):
+                cur.register("_frame", frame)
+                cols = ", ".join(f'"{c}"' for c in frame.columns)
+                cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
+                cur.unregister("_frame")
+            cur.execute("COMMIT")
+        except Exception:
+            cur.execute("ROLLBACK")
+            raise
+
+    def forecasts(self, skus: Sequence[str] | None = None, location_id: str | None = None,
+                  start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        sql, params = "SELECT * FROM forecasts WHERE 1=1", []
+        if skus is not None:
+            sql += " AND sku IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(skus))
+        if location_id:
+            sql += " AND location_id = ?"
+            params.append(location_id)
+        if start:
+            sql += " AND date >= ?"
+            params.append(start)
+        if end:
+            sql += " AND date <= ?"
+            params.append(end)
+        return self.query(sql + " ORDER BY sku, location_id, date", params)
