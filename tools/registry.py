@@ -57,6 +57,9 @@ class ToolResult(BaseModel):
     def table(self) -> pd.DataFrame | None:  # the main table for the UI / CSV download
         return None
 
+    def deliverable(self) -> str | None:  # a document shown verbatim to the user (e-mail draft)
+        return None
+
 
 class Retriever(Protocol):
     def search(self, query: str, k: int = 3) -> list[Any]: ...

@@ -1,0 +1,73 @@
+"""Greedy generation with the local model, reusing the system prompt's KV cache.
+
+Prompt length dominates CPU latency; the system prompt (tool list) is identical for every
+request, so its keys/values are computed once and copied into each generation.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+
+import torch
+from transformers import TextIteratorStreamer
+
+from assistant.model.loader import LoadedModel
+from assistant.protocol import IM_END
+
+
+class LocalGenerator:
+    def __init__(self, loaded: LoadedModel, prefix: str):
+        self.model, self.tokenizer = loaded.model, loaded.tokenizer
+        self.prefix = prefix
+        self.prefix_ids = self.tokenizer(prefix, return_tensors="pt").input_ids
+        self.stop_id = self.tokenizer.convert_tokens_to_ids(IM_END)
+        self._lock = threading.Lock()  # one generation at a time on a shared model
+        with torch.no_grad():
+            self.prefix_cache = self.model(self.prefix_ids, use_cache=True).past_key_values
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text).input_ids)
+
+    def _cache_for(self, ids: torch.Tensor):
+        n = self.prefix_ids.shape[1]
+        if ids.shape[1] > n and torch.equal(ids[0, :n], self.prefix_ids[0]):
+            return copy.deepcopy(self.prefix_cache)
+        return None
+
+    def complete(self, prompt: str, max_new_tokens: int = 256,
+                 on_token: Callable[[str], None] | None = None) -> tuple[str, dict]:
+        """Generate until <|im_end|>; returns (text, stats)."""
+        ids = self.tokenizer(prompt, return_tensors="pt").input_ids
+        kwargs = dict(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            past_key_values=self._cache_for(ids),
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            eos_token_id=self.stop_id,
+            pad_token_id=self.stop_id,
+        )
+        with self._lock:
+            if on_token is None:
+                with torch.no_grad():
+                    out = self.model.generate(**kwargs)
+                new = out[0, ids.shape[1]:]
+                text = self.tokenizer.decode(new, skip_special_tokens=True)
+                return text, {"prompt_tokens": ids.shape[1], "completion_tokens": int(new.shape[0])}
+            streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+            worker = threading.Thread(target=self._generate_quietly, kwargs={**kwargs, "streamer": streamer})
+            worker.start()
+            pieces = []
+            for piece in streamer:
+                pieces.append(piece)
+                if piece:
+                    on_token(piece)
+            worker.join()
+            text = "".join(pieces)
+            return text, {"prompt_tokens": ids.shape[1], "completion_tokens": self.count_tokens(text) + 1}
+
+    def _generate_quietly(self, **kwargs) -> None:
+        with torch.no_grad():
+            self.model.generate(**kwargs)
