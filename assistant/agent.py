@@ -157,6 +157,10 @@ def build_chat_model(settings) -> BaseChatModel:
     from assistant.model.chat_model import StockpilotChatModel
 
     source = settings.model_source
+    if source == "rules":
+        from assistant.model.rules import RulesBackend
+
+        return StockpilotChatModel(backend=RulesBackend())
     if source in {"openai", "openai-chat"}:
         backend = ChatEndpointBackend(settings.openai_base_url, settings.openai_model, settings.openai_api_key)
     elif source == "openai-completions":
