@@ -180,6 +180,29 @@ class Store:
             params.append(end)
         return self.query(sql + " ORDER BY s.sku, s.location_id, s.date", params)
 
+    def demand_history(self, skus: Sequence[str] | None = None, location_id: str | None = None,
+                       start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        """One row per stocked day: date, sku, location_id, units (0 when no sale was booked), on_hand.
+
+        Driven by inventory rather than sales so that days without a sale are present as zeros.
+        """
+        sql = ("SELECT i.date, i.sku, i.location_id, coalesce(s.units, 0) AS units, i.on_hand "
+               "FROM inventory i LEFT JOIN sales s USING (date, sku, location_id) WHERE 1=1")
+        params: list = []
+        if skus is not None:
+            sql += " AND i.sku IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(skus))
+        if location_id:
+            sql += " AND i.location_id = ?"
+            params.append(location_id)
+        if start:
+            sql += " AND i.date >= ?"
+            params.append(start)
+        if end:
+            sql += " AND i.date <= ?"
+            params.append(end)
+        return self.query(sql + " ORDER BY i.sku, i.location_id, i.date", params)
+
     def inventory(self, skus: Sequence[str] | None = None, location_id: str | None = None,
                   start: date | None = None, end: date | None = None) -> pd.DataFrame:
         sql, params = "SELECT * FROM inventory WHERE 1=1", []
