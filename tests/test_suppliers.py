@@ -148,28 +148,28 @@ def run(ctx, name, **arguments):
 def test_scorecard_matches_hand_computation(ctx):
     card = run(ctx, "supplier_scorecard", supplier="acme")
     acme = card.suppliers[0]
-    # due in window: 1001..1006 (0900 too old, 0999 cancelled, 1007 not due)
-    assert acme.pos_due == 6
-    assert acme.on_time_rate == pytest.approx(2 / 6, abs=1e-3)  # 1001, 1003
-    assert acme.pos_otif == 1 and acme.otif_rate == pytest.approx(
-        1 / 6, abs=1e-3
-    )  # 1003 short-shipped
+    # PO lines due in window: 1001, 1002 x2, 1003, 1004, 1005, 1006 (0900 too old, 0999 cancelled,
+    # 1007 not due yet)
+    assert acme.lines_due == 7
+    assert acme.on_time_rate == pytest.approx(2 / 7, abs=1e-3)  # 1001, 1003
+    assert acme.lines_otif == 1 and acme.otif_rate == pytest.approx(1 / 7, abs=1e-3)  # 1003 short
     assert acme.fill_rate == pytest.approx(
         (100 + 80 + 80 + 20) / (100 + 80 + 100 + 40 + 60 + 50), abs=1e-3
     )
-    # lead times 13, 17, 12 and 21 (partial receipt of 1006)
-    assert acme.lead_time_mean_days == pytest.approx(15.8, abs=0.05)
-    assert acme.lead_time_sd_days == pytest.approx(4.11, abs=0.05)
+    # line lead times 13, 17, 17, 12 and 21 (the partial receipt of 1006)
+    assert acme.lead_time_mean_days == 16.0
+    assert acme.lead_time_sd_days == pytest.approx(3.6, abs=0.05)
+    assert acme.mean_delay_days == 1.4  # -1, +3, +3, 0, +2
     assert acme.open_pos == 4 and acme.late_pos == 3
     assert card.window_start == date(2025, 11, 30) and "365" in card.evidence.method
-    assert "OTIF 17% (1/6 POs)" in card.render()
+    assert "OTIF 14% (1/7 PO lines)" in card.render()
 
 
 def test_scorecard_ranks_all_suppliers_best_first(ctx):
     card = run(ctx, "supplier_scorecard")
     assert [s.supplier_id for s in card.suppliers] == ["SUP-002", "SUP-001"]
     beta = card.suppliers[0]
-    assert beta.pos_due == 2 and beta.otif_rate == 0.5 and beta.late_pos == 1
+    assert beta.lines_due == 2 and beta.otif_rate == 0.5 and beta.late_pos == 1
 
 
 def test_late_orders_have_the_right_days_late(ctx, fallback_cover):
@@ -185,7 +185,7 @@ def test_late_orders_have_the_right_days_late(ctx, fallback_cover):
 def test_at_risk_means_expected_late_or_stockout_before_arrival(ctx, fallback_cover):
     result = run(ctx, "supplier_orders", status="at-risk")
     by_po = {o.po_number: o for o in result.orders}
-    # Acme's receipts were -1, +3, 0, +2 days against promise: mean +1 -> PO-1007 (promised 12-10)
+    # Acme's line receipts were -1, +3, +3, 0, +2 days against promise: mean +1.4 -> +1 day
     assert by_po["PO-1007"].expected_arrival == date(2026, 12, 11)
     assert "delivers 1 d late on average" in by_po["PO-1007"].risk
     # Beta is on time; SKU-004 (35 units, 10/day) lasts until 2026-12-03, after PO-2003 arrives 12-02

@@ -28,70 +28,80 @@ RENDER_MAX_POS = 10
 
 
 # -- PO facts ----------------------------------------------------------------------------------
-def po_headers(store: Store, supplier_id: str | None = None) -> pd.DataFrame:
-    """One row per PO with totals: ordered, received, outstanding, receipt date, in_full."""
-    lines = store.po_lines(supplier_id=supplier_id)
+LINE_COLUMNS = [
+    "po_number",
+    "line_no",
+    "sku",
+    "supplier_id",
+    "location_id",
+    "order_date",
+    "promised_date",
+    "status",
+    "receipt_date",
+    "qty_ordered",
+    "qty_received",
+    "in_full",
+]
+
+
+def line_facts(store: Store) -> pd.DataFrame:
+    """One row per PO line with its receipt date (line date, else the header's once anything
+    arrived: importers differ in where they book it) and whether it arrived in full."""
+    lines = store.po_lines()
     if lines.empty:
-        return pd.DataFrame(
-            columns=[
-                "po_number",
-                "supplier_id",
-                "location_id",
-                "order_date",
-                "promised_date",
-                "status",
-                "receipt_date",
-                "qty_ordered",
-                "qty_received",
-                "in_full",
-            ]
+        return pd.DataFrame(columns=LINE_COLUMNS)
+    header = lines.po_received_date.where(lines.qty_received > 0)
+    lines["receipt_date"] = pd.to_datetime(
+        lines.received_date.where(lines.received_date.notna(), header)
+    )
+    lines["in_full"] = (lines.qty_received >= lines.qty_ordered) & lines.receipt_date.notna()
+    for column in ("order_date", "promised_date"):
+        lines[column] = pd.to_datetime(lines[column])
+    return lines[LINE_COLUMNS]
+
+
+def po_headers(lines: pd.DataFrame) -> pd.DataFrame:
+    """One row per PO: header fields, units ordered / received, last receipt date."""
+    return (
+        lines.groupby("po_number", sort=True)
+        .agg(
+            supplier_id=("supplier_id", "first"),
+            location_id=("location_id", "first"),
+            order_date=("order_date", "first"),
+            promised_date=("promised_date", "first"),
+            status=("status", "first"),
+            receipt_date=("receipt_date", "max"),
+            qty_ordered=("qty_ordered", "sum"),
+            qty_received=("qty_received", "sum"),
         )
-    lines["short"] = lines.qty_received < lines.qty_ordered
-    grouped = lines.groupby("po_number", sort=True)
-    po = grouped.agg(
-        supplier_id=("supplier_id", "first"),
-        location_id=("location_id", "first"),
-        order_date=("order_date", "first"),
-        promised_date=("promised_date", "first"),
-        status=("status", "first"),
-        po_received_date=("po_received_date", "first"),
-        line_received=("received_date", "max"),
-        qty_ordered=("qty_ordered", "sum"),
-        qty_received=("qty_received", "sum"),
-        any_short=("short", "any"),
-    ).reset_index()
-    # A PO's receipt date is its header date, else the last line receipt (importers differ).
-    po["receipt_date"] = po.po_received_date.where(po.po_received_date.notna(), po.line_received)
-    po["in_full"] = ~po.any_short & po.receipt_date.notna()
-    for column in ("order_date", "promised_date", "receipt_date"):
-        po[column] = pd.to_datetime(po[column])
-    return po.drop(columns=["po_received_date", "line_received", "any_short"])
+        .reset_index()
+    )
 
 
-def due_in_window(po: pd.DataFrame, today: date, days: int = WINDOW_DAYS) -> pd.DataFrame:
+def due_in_window(frame: pd.DataFrame, today: date, days: int = WINDOW_DAYS) -> pd.DataFrame:
+    """Rows (PO lines or POs) whose promised date lies in the trailing window; cancelled excluded."""
     start, end = pd.Timestamp(today - timedelta(days=days)), pd.Timestamp(today - timedelta(days=1))
-    mask = po.promised_date.between(start, end) & (po.status != "cancelled")
-    return po[mask]
+    return frame[frame.promised_date.between(start, end) & (frame.status != "cancelled")]
 
 
 def supplier_metrics(due: pd.DataFrame) -> dict:
-    """OTIF, on-time, fill rate and lead time over one supplier's due POs (empty -> None)."""
+    """OTIF, on-time, fill rate and lead time over one supplier's due PO lines (SOP-24 scores
+    lines: a line is OTIF when received complete on or before the promised date)."""
     n = len(due)
     received = due[due.receipt_date.notna()]
     on_time = received.receipt_date <= received.promised_date
     otif = on_time & received.in_full
     lead = (received.receipt_date - received.order_date).dt.days
-    delay = (received.receipt_date - received.promised_date).dt.days
     ordered = float(due.qty_ordered.sum())
     return {
-        "pos_due": n,
-        "pos_otif": int(otif.sum()),
+        "lines_due": n,
+        "lines_otif": int(otif.sum()),
         "otif_rate": _ratio(otif.sum(), n),
         "on_time_rate": _ratio(on_time.sum(), n),
         "fill_rate": _ratio(due.qty_received.sum(), ordered),
         "lead_time_mean_days": _round(lead.mean()) if len(lead) else None,
         "lead_time_sd_days": _round(lead.std(ddof=1)) if len(lead) > 1 else None,
-        "mean_delay_days": _round(delay.mean()) if len(delay) else None,
+        "mean_delay_days": _round((received.receipt_date - received.promised_date).dt.days.mean()),
     }
 
 
@@ -103,10 +113,10 @@ def _round(value, digits: int = 1) -> float | None:
     return None if value is None or pd.isna(value) else round(float(value), digits)
 
 
-def typical_delay_days(po: pd.DataFrame, today: date) -> dict[str, int]:
-    """Per supplier: mean signed delay of receipts due in the window, rounded, never negative
-    (early deliveries offset late ones; an early-on-average supplier is expected on time)."""
-    due = due_in_window(po, today)
+def typical_delay_days(lines: pd.DataFrame, today: date) -> dict[str, int]:
+    """Per supplier: mean signed delay of line receipts due in the window, rounded, never
+    negative (early deliveries offset late ones; an early-on-average supplier is expected on time)."""
+    due = due_in_window(lines, today)
     received = due[due.receipt_date.notna()]
     delay = (received.receipt_date - received.promised_date).dt.days
     means = delay.groupby(received.supplier_id).mean()
@@ -200,8 +210,8 @@ class SupplierScore(BaseModel):
     rank: int
     supplier_id: str
     name: str
-    pos_due: int
-    pos_otif: int
+    lines_due: int
+    lines_otif: int
     otif_rate: float | None
     on_time_rate: float | None
     fill_rate: float | None
@@ -237,7 +247,7 @@ def _score_line(s: SupplierScore) -> str:
     if s.lead_time_sd_days is not None:
         lead += f"±{s.lead_time_sd_days:g}"
     return (
-        f"{s.rank}. {s.supplier_id} {s.name}: OTIF {_pct(s.otif_rate)} ({s.pos_otif}/{s.pos_due} POs), "
+        f"{s.rank}. {s.supplier_id} {s.name}: OTIF {_pct(s.otif_rate)} ({s.lines_otif}/{s.lines_due} PO lines), "
         f"on-time {_pct(s.on_time_rate)}, fill {_pct(s.fill_rate)}, lead {lead} d, "
         f"open {s.open_pos}, late {s.late_pos}"
     )
@@ -264,8 +274,9 @@ def supplier_scorecard(ctx: ToolContext, req: ScorecardRequest) -> Scorecard:
     if req.supplier:
         chosen = store.supplier(req.supplier)
         suppliers = suppliers[suppliers.supplier_id == chosen["supplier_id"]]
-    po = po_headers(store)
-    due = due_in_window(po, today)
+    lines = line_facts(store)
+    due = due_in_window(lines, today)
+    po = po_headers(lines)
     open_po = po[po.status.isin(OPEN_STATUSES)]
     rows = []
     for sup in suppliers.itertuples():
@@ -288,8 +299,8 @@ def supplier_scorecard(ctx: ToolContext, req: ScorecardRequest) -> Scorecard:
         evidence=Evidence(
             sources=["purchase_orders", "po_lines", "suppliers"],
             method=(
-                "POs due (promised date) in the trailing 365 days, cancelled excluded; on time = received "
-                "by the promised date (overdue open POs count as late); in full = every line fully "
+                "PO lines due (promised date) in the trailing 365 days, cancelled excluded; on time = "
+                "received by the promised date (overdue open lines count as late); in full = all units "
                 "received; fill rate = units received / units ordered; lead time = receipt - order date"
             ),
             period=f"{start.isoformat()}..{(today - timedelta(days=1)).isoformat()}",
@@ -402,8 +413,9 @@ def purchase_orders(
 ) -> list[PurchaseOrder]:
     """POs (optionally one supplier's, only open ones, or the given numbers) with state,
     expected arrival and the stock impact of their open lines."""
-    all_po = po_headers(store)
-    delays = typical_delay_days(all_po, today)
+    facts = line_facts(store)
+    all_po = po_headers(facts)
+    delays = typical_delay_days(facts, today)
     po = all_po if supplier_id is None else all_po[all_po.supplier_id == supplier_id]
     if po_numbers is not None:
         po = po[po.po_number.isin(po_numbers)]
