@@ -47,3 +47,10 @@ CREATE TABLE IF NOT EXISTS anomaly_labels (
     end_date DATE NOT NULL,
     magnitude DOUBLE
 );
+
+CREATE TABLE IF NOT EXISTS basket_groups (         -- planted basket structure
+    group_id INTEGER NOT NULL,
+    kind VARCHAR NOT NULL,                         -- complement (bought together) or substitute (never together)
+    sku VARCHAR NOT NULL,
+    PRIMARY KEY (group_id, sku)
+);
