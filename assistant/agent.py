@@ -7,25 +7,38 @@ Events streamed to the CLI/UI/API: ``token`` (answer text), ``tool_start``, ``to
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from langchain.agents import create_agent
-from langchain.agents.middleware import ToolCallLimitMiddleware
+from langchain.agents.middleware import AgentMiddleware, ToolCallLimitMiddleware, hook_config
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import ConfigDict
 
 from assistant import grounding
+from assistant.protocol import CALL_OPEN
 from tools.registry import ToolContext, ToolRun, ToolSpec, agent_tools, call_tool
 
 MAX_TOOL_CALLS_PER_QUESTION = 4  # bounds retries after invalid calls, too
+MAX_PARSE_RETRIES = 1  # unreadable tool calls reported back to the model per question
 NO_ANSWER = "I could not find an answer to that in the data."
+PARSE_ERROR_CALL_ID = "parse-error"
+_LIMIT_NODE = ToolCallLimitMiddleware.__name__
+log = logging.getLogger(__name__)
 
 
 class RegistryTool(BaseTool):
@@ -44,8 +57,41 @@ class RegistryTool(BaseTool):
 
     def _run(self, **arguments: Any) -> tuple[str, ToolRun]:
         arguments.pop("run_manager", None)
-        run = call_tool(self.ctx, self.spec.name, arguments)
+        started = time.perf_counter()
+        try:
+            run = call_tool(self.ctx, self.spec.name, arguments)
+        except Exception as error:  # a tool bug must not kill the conversation: show it as a failed call
+            log.exception("tool %s failed", self.spec.name)
+            run = ToolRun(self.spec.name, arguments, None, f"internal error: {type(error).__name__}: {error}",
+                          time.perf_counter() - started)
         return run.render(), run
+
+
+class ReportParseErrors(AgentMiddleware):
+    """A tool call the model wrote but that is not valid protocol goes back to the model as an
+    ``ERROR`` tool turn (as argument errors do), ``MAX_PARSE_RETRIES`` times per question."""
+
+    @hook_config(can_jump_to=["model"])
+    def after_model(self, state, runtime) -> dict | None:
+        last = state["messages"][-1]
+        error = last.response_metadata.get("parse_error") if isinstance(last, AIMessage) else None
+        if not error:
+            return None
+        since_question = []
+        for message in reversed(state["messages"]):
+            if isinstance(message, HumanMessage):
+                break
+            since_question.append(message)
+        retries = sum(isinstance(m, ToolMessage) and m.tool_call_id == PARSE_ERROR_CALL_ID for m in since_question)
+        if retries >= MAX_PARSE_RETRIES:
+            return None  # the loop ends; Assistant.stream reports the error
+        raw = last.response_metadata.get("raw_text", "")
+        name = m.group(1) if (m := re.search(re.escape(CALL_OPEN) + r"\s*(\w+)", raw)) else "tool_call"
+        run = ToolRun(name, {}, None, error, 0.0)
+        # Same id: replaces the message, so the model sees what it actually wrote.
+        written = AIMessage(content=raw, id=last.id, response_metadata=last.response_metadata)
+        report = ToolMessage(run.render(), tool_call_id=PARSE_ERROR_CALL_ID, name=name, status="error", artifact=run)
+        return {"messages": [written, report], "jump_to": "model"}
 
 
 @dataclass
@@ -57,6 +103,7 @@ class AssistantReply:
     seconds: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    notice: str = ""  # what stopped the loop (tool-call limit, unreadable call); part of text
 
     @property
     def deliverables(self) -> list[str]:
@@ -65,8 +112,11 @@ class AssistantReply:
 
     def markdown(self, max_rows: int = 10) -> str:
         """Answer plus the evidence: deliverables and each tool's table, for text clients."""
-        parts = [self.text]
-        parts += [f"```text\n{doc}\n```" for doc in self.deliverables]
+        return "\n\n".join(p for p in [self.text, self.evidence_markdown(max_rows)] if p)
+
+    def evidence_markdown(self, max_rows: int = 10) -> str:
+        """Deliverables verbatim, then one source line (and table head) per tool call."""
+        parts = [f"```text\n{doc}\n```" for doc in self.deliverables]
         for run in self.tool_runs:
             args = ", ".join(f"{k}={v!r}" for k, v in run.arguments.items())
             if not run.ok:
@@ -77,7 +127,7 @@ class AssistantReply:
             if table is not None and len(table):
                 source += "\n\n" + table.head(max_rows).to_markdown(index=False)
             parts.append(source)
-        return "\n\n".join(p for p in parts if p)
+        return "\n\n".join(parts)
 
     def to_dict(self) -> dict:
         return {
@@ -88,64 +138,111 @@ class AssistantReply:
                  "seconds": round(r.seconds, 3), "result": r.render()}
                 for r in self.tool_runs
             ],
+            "notice": self.notice,
             "seconds": round(self.seconds, 2),
             "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
         }
 
 
 class Assistant:
+    """One agent graph shared by all sessions; a session is a checkpointer thread."""
+
     def __init__(self, model: BaseChatModel, ctx: ToolContext, specs: list[ToolSpec] | None = None):
         self.ctx = ctx
         self.tools = [RegistryTool.wrap(spec, ctx) for spec in (specs or agent_tools())]
+        self.checkpointer = InMemorySaver()
         self.graph = create_agent(
             model,
             self.tools,
-            middleware=[ToolCallLimitMiddleware(run_limit=MAX_TOOL_CALLS_PER_QUESTION, exit_behavior="continue")],
-            checkpointer=InMemorySaver(),
+            middleware=[
+                ReportParseErrors(),
+                # "end", not "continue": a model that keeps calling would otherwise run into the
+                # recursion limit and raise instead of answering.
+                ToolCallLimitMiddleware(run_limit=MAX_TOOL_CALLS_PER_QUESTION, exit_behavior="end"),
+            ],
+            checkpointer=self.checkpointer,
         )
 
     def new_session(self) -> str:
         return uuid.uuid4().hex
 
-    def stream(self, question: str, session_id: str = "default") -> Iterator[tuple[str, Any]]:
+    def messages(self, session_id: str) -> list[BaseMessage]:
+        """The session's full conversation (the model sees it trimmed by assistant.memory)."""
+        state = self.graph.get_state(self._config(session_id))
+        return list(state.values.get("messages", [])) if state else []
+
+    def forget(self, session_id: str) -> None:
+        self.checkpointer.delete_thread(session_id)
+
+    @staticmethod
+    def _config(session_id: str) -> dict:
+        return {"configurable": {"thread_id": session_id}, "recursion_limit": 4 * MAX_TOOL_CALLS_PER_QUESTION + 8}
+
+    def stream(self, question: str, session_id: str = "default",
+               history: Sequence[BaseMessage] = ()) -> Iterator[tuple[str, Any]]:
+        """Answer ``question`` in ``session_id``; ``history`` seeds earlier turns (for stateless
+        clients that send the whole conversation, see assistant.api)."""
         started = time.perf_counter()
-        config = {"configurable": {"thread_id": session_id}, "recursion_limit": 4 * MAX_TOOL_CALLS_PER_QUESTION + 4}
         runs: list[ToolRun] = []
+        calls: dict[str, dict] = {}  # tool_call_id -> call, to name blocked calls' arguments
         last_ai: AIMessage | None = None
+        limit_hit = False
         usage = {"input_tokens": 0, "output_tokens": 0}
-        for mode, data in self.graph.stream({"messages": [HumanMessage(question)]}, config,
-                                            stream_mode=["messages", "updates"]):
+        inputs = {"messages": [*history, HumanMessage(question)]}
+        for mode, data in self.graph.stream(inputs, self._config(session_id), stream_mode=["messages", "updates"]):
             if mode == "messages":
                 chunk, _meta = data
                 if isinstance(chunk, AIMessageChunk) and chunk.content:
                     yield "token", chunk.text
                 continue
-            for update in data.values():
-                for message in (update or {}).get("messages", []):
+            for node, update in data.items():
+                for message in (update or {}).get("messages", []) if isinstance(update, dict) else []:
                     if isinstance(message, AIMessage):
                         last_ai = message
+                        limit_hit = limit_hit or node.startswith(_LIMIT_NODE)
                         for key in usage:
                             usage[key] += (message.usage_metadata or {}).get(key, 0)
                         for tc in message.tool_calls:
+                            calls[tc["id"]] = tc
                             yield "tool_start", {"name": tc["name"], "arguments": tc["args"]}
                     elif isinstance(message, ToolMessage):
-                        run = message.artifact if isinstance(message.artifact, ToolRun) else ToolRun(
-                            message.name or "?", {}, None, message.text, 0.0)
+                        run = message.artifact if isinstance(message.artifact, ToolRun) else None
+                        if run is None:  # blocked by the call limit, or an unknown tool
+                            call = calls.get(message.tool_call_id, {})
+                            run = ToolRun(message.name or call.get("name", "?"), call.get("args", {}), None,
+                                          message.text, 0.0)
                         runs.append(run)
                         yield "tool_end", run
-        raw = (last_ai.text if last_ai is not None and not last_ai.tool_calls else "").strip() or NO_ANSWER
-        sources = [question] + [r.render() for r in runs] + [str(r.arguments) for r in runs]
-        report = grounding.check(raw, sources)
-        reply = AssistantReply(
-            text=grounding.mark_unsupported(raw, report), raw_text=raw, tool_runs=runs, grounding=report,
-            seconds=time.perf_counter() - started, prompt_tokens=usage["input_tokens"],
-            completion_tokens=usage["output_tokens"],
-        )
-        yield "final", reply
+        yield "final", self._reply(question, session_id, last_ai, limit_hit, runs, usage, started)
 
-    def ask(self, question: str, session_id: str = "default") -> AssistantReply:
+    def _reply(self, question: str, session_id: str, last_ai: AIMessage | None, limit_hit: bool,
+               runs: list[ToolRun], usage: dict, started: float) -> AssistantReply:
+        notice = ""
+        parse_error = last_ai.response_metadata.get("parse_error") if last_ai is not None else None
+        if limit_hit:
+            notice = f"Stopped after {MAX_TOOL_CALLS_PER_QUESTION} tool calls without a final answer."
+        elif parse_error:
+            notice = f"The model wrote a tool call that could not be read: {parse_error}."
+            runs.append(ToolRun("tool_call", {}, None, parse_error, 0.0))
+        answered = last_ai is not None and not last_ai.tool_calls and not limit_hit and not parse_error
+        raw = last_ai.text.strip() if answered else ""
+        # Sources: everything the tools returned in this session (follow-ups quote earlier
+        # results) and the user's own words. System notices are not model claims: not checked.
+        history = self.messages(session_id)
+        sources = [m.text for m in history if isinstance(m, HumanMessage | ToolMessage)]
+        sources += [question] + [r.render() for r in runs] + [str(r.arguments) for r in runs]
+        report = grounding.check(raw, sources)
+        text = grounding.mark_unsupported(raw, report) if raw else ("" if notice else NO_ANSWER)
+        return AssistantReply(
+            text="\n\n".join(p for p in [text, notice] if p), raw_text=raw, tool_runs=runs, grounding=report,
+            seconds=time.perf_counter() - started, prompt_tokens=usage["input_tokens"],
+            completion_tokens=usage["output_tokens"], notice=notice,
+        )
+
+    def ask(self, question: str, session_id: str = "default", history: Sequence[BaseMessage] = ()) -> AssistantReply:
         reply = None
-        for kind, payload in self.stream(question, session_id):
+        for kind, payload in self.stream(question, session_id, history):
             if kind == "final":
                 reply = payload
         return reply
@@ -153,7 +250,11 @@ class Assistant:
 
 def build_chat_model(settings) -> BaseChatModel:
     """The configured backend behind one chat model (embedded / local folder / endpoint)."""
-    from assistant.model.backends import ChatEndpointBackend, CompletionEndpointBackend, LocalBackend
+    from assistant.model.backends import (
+        ChatEndpointBackend,
+        CompletionEndpointBackend,
+        LocalBackend,
+    )
     from assistant.model.chat_model import StockpilotChatModel
 
     source = settings.model_source

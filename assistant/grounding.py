@@ -37,8 +37,12 @@ def _as_float(token: str) -> float | None:
 def _source_numbers(text: str) -> set[float]:
     values = set()
     for token in _SOURCE_NUMBER.findall(_DATE.sub(" ", text)):
-        value = _as_float(token)
-        if value is not None:
+        # '1,200' is a thousands separator, but compact JSON '[12,15]' is a list: keep both readings
+        pieces = [token] + (token.rstrip("%").split(",") if "," in token else [])
+        for piece in pieces:
+            value = _as_float(piece)
+            if value is None:
+                continue
             values.add(value)
             if token.endswith("%") or 0 < value <= 1:  # 0.87 and 87% say the same
                 values.update({value * 100, value / 100})
@@ -59,34 +63,49 @@ def _number_supported(token: str, numbers: set[float]) -> bool:
     return any(abs(value - n) <= tolerance for n in numbers)
 
 
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """Overwrite spans with spaces, keeping every other character's position."""
+    chars = list(text)
+    for begin, end in spans:
+        chars[begin:end] = " " * (end - begin)
+    return "".join(chars)
+
+
+def claim_spans(answer: str) -> list[tuple[str, str, int, int]]:
+    """(kind, token, start, end) for every checkable item: entity ids, ISO dates, numbers.
+    List ordinals ('1. ...') are not claims."""
+    text = _blank(answer, [m.span() for m in _LIST_ORDINAL.finditer(answer)])
+    claims = [("entity", m.group(0), *m.span()) for m in _ENTITY.finditer(text)]
+    claims += [("date", m.group(0), *m.span()) for m in _DATE.finditer(text)]
+    rest = _blank(text, [(c[2], c[3]) for c in claims])
+    claims += [("number", m.group(0), *m.span()) for m in _NUMBER.finditer(rest)]
+    return sorted(claims, key=lambda claim: claim[2])
+
+
 def extract_claims(answer: str) -> list[tuple[str, str]]:
-    """(kind, token) for every checkable item: entity ids, ISO dates, numbers."""
-    without_ordinals = _LIST_ORDINAL.sub(" ", answer)
-    claims = [("entity", m.group(0)) for m in _ENTITY.finditer(without_ordinals)]
-    claims += [("date", d) for d in _DATE.findall(without_ordinals)]
-    rest = _DATE.sub(" ", _ENTITY.sub(" ", without_ordinals))
-    claims += [("number", n) for n in _NUMBER.findall(rest)]
-    return claims
+    """(kind, token) for every checkable item, in reading order."""
+    return [(kind, token) for kind, token, _, _ in claim_spans(answer)]
 
 
 def check(answer: str, sources: Iterable[str]) -> GroundingReport:
     source_text = "\n".join(sources)
-    upper = source_text.upper()
+    # exact ids, not substrings: SKU-0004 is not supported by SKU-00042
+    known = {m.upper() for m in _ENTITY.findall(source_text)} | set(_DATE.findall(source_text))
     numbers = _source_numbers(_ENTITY.sub(" ", source_text))
     report = GroundingReport()
     for kind, token in extract_claims(answer):
         report.claims.append(token)
-        if kind == "number":
-            ok = _number_supported(token, numbers)
-        else:
-            ok = token.upper() in upper
+        ok = _number_supported(token, numbers) if kind == "number" else token.upper() in known
         if not ok:
             report.unsupported.append(token)
     return report
 
 
 def mark_unsupported(answer: str, report: GroundingReport) -> str:
-    """Append a visible marker to each unsupported item (first occurrence each)."""
-    for token in dict.fromkeys(report.unsupported):
-        answer = re.sub(rf"(?<![\w.-]){re.escape(token)}(?![\w-])", lambda m: m.group(0) + MARK, answer, count=1)
+    """Append a visible marker after every occurrence of an unsupported item (found by the
+    same claim scan as the check, so '12' is never marked inside '12.5' or a list ordinal)."""
+    unsupported = set(report.unsupported)
+    ends = [end for _, token, _, end in claim_spans(answer) if token in unsupported]
+    for end in reversed(ends):
+        answer = answer[:end] + MARK + answer[end:]
     return answer

@@ -102,7 +102,7 @@ def parse_reply(text: str) -> tuple[str, list[Call]]:
         if not isinstance(arguments, dict):
             raise CallParseError(f"tool call '{name}': arguments must be a JSON object")
         calls.append(Call(name, arguments))
-    if not calls and CALL_OPEN in text:
+    if text.count(CALL_OPEN) != len(calls):  # a broken call beside a valid one is still an error
         raise CallParseError("tool call: expected <tool_call>name {json}</tool_call>")
     free_text = _CALL_RE.sub("", text).strip()
     return free_text, calls

@@ -15,7 +15,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.memory import bound_history
-from assistant.protocol import IM_END, Call, CallParseError, Turn, parse_reply, render_prompt, render_turn, system_prompt
+from assistant.protocol import (
+    IM_END,
+    Call,
+    CallParseError,
+    Turn,
+    parse_reply,
+    render_prompt,
+    render_turn,
+    system_prompt,
+)
 from tools.registry import ToolSpec
 
 OnToken = Callable[[str], None] | None
@@ -94,9 +103,11 @@ def _openai_messages(turns: Sequence[Turn], specs: Sequence[ToolSpec]) -> list[d
             messages.append({"role": "assistant", "content": None, "tool_calls": [
                 {"id": cid, "type": "function", "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
                 for cid, c in zip(ids, turn.calls, strict=True)]})
+        elif turn.role == "tool" and pending:
+            messages.append({"role": "tool", "tool_call_id": pending.pop(0), "content": turn.content})
         elif turn.role == "tool":
-            cid = pending.pop(0) if pending else f"call_{i}"
-            messages.append({"role": "tool", "tool_call_id": cid, "content": turn.content})
+            # e.g. a parse-error report: the API rejects a tool message that answers no call
+            messages.append({"role": "user", "content": f"{turn.tool_name or 'tool'}: {turn.content}"})
         else:
             messages.append({"role": turn.role, "content": turn.content})
     return messages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import uuid
@@ -10,7 +11,14 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
@@ -36,18 +44,25 @@ def to_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
 
 
 def to_message(reply: Reply) -> AIMessage:
+    """A parse error keeps the model's raw text out of ``content`` (it is call markup, not an
+    answer) and carries it in ``invalid_tool_calls`` and ``response_metadata`` so that the agent
+    can report the error back to the model."""
     tool_calls = [
         {"name": c.name, "args": c.arguments, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
         for c in reply.calls
     ]
-    invalid = [{"name": None, "args": reply.text, "id": None, "error": reply.parse_error, "type": "invalid_tool_call"}] if reply.parse_error else []
+    invalid = []
+    metadata: dict = {"stats": reply.stats}
+    if reply.parse_error:
+        invalid = [{"name": None, "args": reply.text, "id": None, "error": reply.parse_error, "type": "invalid_tool_call"}]
+        metadata |= {"parse_error": reply.parse_error, "raw_text": reply.text}
     usage = None
     if "prompt_tokens" in reply.stats:
         p, c = reply.stats["prompt_tokens"], reply.stats.get("completion_tokens", 0)
         usage = {"input_tokens": p, "output_tokens": c, "total_tokens": p + c}
-    content = reply.text if not reply.parse_error else f"(invalid tool call: {reply.parse_error})"
+    content = "" if reply.parse_error else reply.text
     return AIMessage(content=content, tool_calls=tool_calls, invalid_tool_calls=invalid, usage_metadata=usage,
-                     response_metadata={"stats": reply.stats})
+                     response_metadata=metadata)
 
 
 class StockpilotChatModel(BaseChatModel):
@@ -75,8 +90,10 @@ class StockpilotChatModel(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, tool_names: list[str] | None = None,
                   **kwargs: Any) -> ChatResult:
-        on_token = run_manager.on_llm_new_token if run_manager else None
-        reply = self.backend.respond(to_turns(messages), self._specs(tool_names), _hide_calls(on_token))
+        on_token = CallHider(run_manager.on_llm_new_token) if run_manager else None
+        reply = self.backend.respond(to_turns(messages), self._specs(tool_names), on_token)
+        if on_token:
+            on_token.flush()
         return ChatResult(generations=[ChatGeneration(message=to_message(reply))])
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
@@ -87,18 +104,17 @@ class StockpilotChatModel(BaseChatModel):
         result: dict = {}
 
         def work():
+            hider = CallHider(pieces.put)
             try:
-                result["reply"] = self.backend.respond(to_turns(messages), self._specs(tool_names),
-                                                       _hide_calls(pieces.put))
+                result["reply"] = self.backend.respond(to_turns(messages), self._specs(tool_names), hider)
+                hider.flush()
             except Exception as error:  # surfaced in the consuming thread
                 result["error"] = error
             finally:
                 pieces.put(done)
 
         threading.Thread(target=work, daemon=True).start()
-        while (piece := pieces.get()) is not done:
-            if run_manager:
-                run_manager.on_llm_new_token(piece)
+        while (piece := pieces.get()) is not done:  # callbacks get each chunk from BaseChatModel.stream
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
         if "error" in result:
             raise result["error"]
@@ -106,36 +122,40 @@ class StockpilotChatModel(BaseChatModel):
         chunks = [{"name": tc["name"], "args": _json(tc["args"]), "id": tc["id"], "index": i, "type": "tool_call_chunk"}
                   for i, tc in enumerate(final.tool_calls)]
         yield ChatGenerationChunk(message=AIMessageChunk(
-            content="" if not final.invalid_tool_calls else final.content,
-            tool_call_chunks=chunks, usage_metadata=final.usage_metadata,
+            content="", tool_call_chunks=chunks, usage_metadata=final.usage_metadata,
             response_metadata=final.response_metadata, chunk_position="last"))
 
 
 def _json(args: dict) -> str:
-    import json
-
-    return json.dumps(args)
+    return json.dumps(args, ensure_ascii=False)
 
 
-def _hide_calls(on_token):
-    """Pass streamed text through, except a reply that is a tool call (not for the user's eyes)."""
-    if on_token is None:
-        return None
-    state = {"buffer": "", "decided": False, "blocked": False}
+class CallHider:
+    """Passes streamed text through but stops at tool-call markup (not for the user's eyes).
+    A tail that might be the start of ``<tool_call>`` is held back until it is decided;
+    ``flush`` releases it when the reply ends."""
 
-    def feed(piece: str) -> None:
-        if state["blocked"]:
+    def __init__(self, on_token):
+        self.on_token, self.buffer, self.blocked = on_token, "", False
+
+    def __call__(self, piece: str) -> None:
+        if self.blocked:
             return
-        state["buffer"] += piece
-        if not state["decided"]:
-            head = state["buffer"].lstrip()
-            if len(head) < len(CALL_OPEN) and CALL_OPEN.startswith(head):
-                return  # might still become a tool call
-            state["decided"] = True
-            if head.startswith(CALL_OPEN):
-                state["blocked"] = True
-                return
-        on_token(state["buffer"])
-        state["buffer"] = ""
+        self.buffer += piece
+        if (at := self.buffer.find(CALL_OPEN)) >= 0:
+            self.blocked = True
+            self._emit(self.buffer[:at])
+            return
+        held = next((n for n in range(min(len(CALL_OPEN) - 1, len(self.buffer)), 0, -1)
+                     if CALL_OPEN.startswith(self.buffer[-n:])), 0)
+        self._emit(self.buffer[: len(self.buffer) - held])
+        self.buffer = self.buffer[len(self.buffer) - held:]
 
-    return feed
+    def flush(self) -> None:
+        if not self.blocked:
+            self._emit(self.buffer)
+        self.buffer = ""
+
+    def _emit(self, text: str) -> None:
+        if text:
+            self.on_token(text)

@@ -57,17 +57,26 @@ class LocalGenerator:
                 text = self.tokenizer.decode(new, skip_special_tokens=True)
                 return text, {"prompt_tokens": ids.shape[1], "completion_tokens": int(new.shape[0])}
             streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-            worker = threading.Thread(target=self._generate_quietly, kwargs={**kwargs, "streamer": streamer})
+            failure: list[BaseException] = []
+            worker = threading.Thread(target=self._generate_quietly, args=(streamer, failure), kwargs=kwargs)
             worker.start()
             pieces = []
-            for piece in streamer:
-                pieces.append(piece)
-                if piece:
-                    on_token(piece)
-            worker.join()
+            try:
+                for piece in streamer:
+                    pieces.append(piece)
+                    if piece:
+                        on_token(piece)
+            finally:  # hold the lock until the model is free again, even if on_token failed
+                worker.join()
+            if failure:
+                raise failure[0]
             text = "".join(pieces)
             return text, {"prompt_tokens": ids.shape[1], "completion_tokens": self.count_tokens(text) + 1}
 
-    def _generate_quietly(self, **kwargs) -> None:
-        with torch.no_grad():
-            self.model.generate(**kwargs)
+    def _generate_quietly(self, streamer: TextIteratorStreamer, failure: list, **kwargs) -> None:
+        try:
+            with torch.no_grad():
+                self.model.generate(**kwargs, streamer=streamer)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            failure.append(error)
+            streamer.end()  # otherwise the consumer waits forever for the end signal
