@@ -1,0 +1,315 @@
+"""Inventory projection, stock-out risk and reorder maths on a tiny hand-built store whose
+answers can be worked out on paper."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from tools.forecasting import Z
+from tools.inventory import (
+    ReorderRequest,
+    StockoutRiskRequest,
+    StockProjectionRequest,
+    project_stock,
+    reorder_plan,
+    reorder_policy,
+    stock_outlook,
+    stock_projection,
+    stockout_risk,
+)
+from tools.registry import ToolContext, call_tool
+from tools.store import Store
+
+TODAY = date(2026, 3, 2)
+SIGMA = 3.0  # daily forecast sd written into the forecasts table
+
+
+def _insert(store: Store, table: str, frame: pd.DataFrame) -> None:
+    store.con.register("_rows", frame)
+    cols = ", ".join(frame.columns)
+    store.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _rows")
+    store.con.unregister("_rows")
+
+
+def tiny_store(
+    on_hand: int = 55,
+    lateness: tuple[int, ...] = (2, 4),
+    open_po: int | None = 40,
+    ham_on_hand: int = 10,
+) -> Store:
+    """SKU-1 sells 10 a day at BER (and 1 a day at HAM); forecasts are stored: 10/day, sd 3.
+
+    Supplier SUP-1 promises 10 +- 2 days, MOQ 50; SKU-1 comes in cases of 12. Received POs
+    were late by ``lateness`` days; an open PO of ``open_po`` units is promised for today + 3.
+    """
+    store = Store(":memory:")
+    _insert(store, "meta", pd.DataFrame({"key": ["today"], "value": [TODAY.isoformat()]}))
+    _insert(
+        store,
+        "suppliers",
+        pd.DataFrame(
+            [
+                {
+                    "supplier_id": "SUP-1",
+                    "name": "Acme Kitchenware GmbH",
+                    "contact_email": "a@acme.de",
+                    "lead_time_mean_days": 10.0,
+                    "lead_time_sd_days": 2.0,
+                    "moq": 50,
+                    "on_time_rate": 0.8,
+                }
+            ]
+        ),
+    )
+    _insert(
+        store,
+        "locations",
+        pd.DataFrame(
+            [
+                {
+                    "location_id": "BER",
+                    "name": "Berlin DC",
+                    "city": "Berlin",
+                    "kind": "dc",
+                    "lat": 52.5,
+                    "lon": 13.4,
+                },
+                {
+                    "location_id": "HAM",
+                    "name": "Hamburg DC",
+                    "city": "Hamburg",
+                    "kind": "dc",
+                    "lat": 53.5,
+                    "lon": 10.0,
+                },
+            ]
+        ),
+    )
+    _insert(
+        store,
+        "products",
+        pd.DataFrame(
+            [
+                {
+                    "sku": "SKU-1",
+                    "name": "Chef Frying Pan",
+                    "category": "Kitchen",
+                    "unit_cost": 10.0,
+                    "price": 30.0,
+                    "case_pack": 12,
+                    "supplier_id": "SUP-1",
+                }
+            ]
+        ),
+    )
+    days = pd.date_range(TODAY - timedelta(days=60), periods=60).date
+    rows = []
+    for loc, rate, stock_now in (("BER", 10, on_hand), ("HAM", 1, ham_on_hand)):
+        rows += [
+            {
+                "date": d,
+                "sku": "SKU-1",
+                "location_id": loc,
+                "units": rate,
+                "on_hand": stock_now if d == days[-1] else 200,
+            }
+            for d in days
+        ]
+    hist = pd.DataFrame(rows)
+    _insert(store, "sales", hist[["date", "sku", "location_id", "units"]])
+    _insert(store, "inventory", hist[["date", "sku", "location_id", "on_hand"]])
+    pos, lines = [], []
+    for i, late in enumerate(lateness):
+        ordered = TODAY - timedelta(days=50 + 10 * i)
+        promised = ordered + timedelta(days=10)
+        received = promised + timedelta(days=late)
+        pos.append(
+            {
+                "po_number": f"PO-{100 + i}",
+                "supplier_id": "SUP-1",
+                "location_id": "BER",
+                "order_date": ordered,
+                "promised_date": promised,
+                "status": "received",
+                "received_date": received,
+            }
+        )
+        lines.append(
+            {
+                "po_number": f"PO-{100 + i}",
+                "line_no": 1,
+                "sku": "SKU-1",
+                "qty_ordered": 120,
+                "qty_received": 120,
+                "received_date": received,
+            }
+        )
+    if open_po:
+        pos.append(
+            {
+                "po_number": "PO-200",
+                "supplier_id": "SUP-1",
+                "location_id": "BER",
+                "order_date": TODAY - timedelta(days=7),
+                "promised_date": TODAY + timedelta(days=3),
+                "status": "open",
+                "received_date": None,
+            }
+        )
+        lines.append(
+            {
+                "po_number": "PO-200",
+                "line_no": 1,
+                "sku": "SKU-1",
+                "qty_ordered": open_po,
+                "qty_received": 0,
+                "received_date": None,
+            }
+        )
+    if pos:
+        _insert(store, "purchase_orders", pd.DataFrame(pos))
+        _insert(store, "po_lines", pd.DataFrame(lines))
+    fc = []
+    for loc, rate in (("BER", 10.0), ("HAM", 1.0)):
+        for d in pd.date_range(TODAY, periods=28).date:
+            sigma = SIGMA if loc == "BER" else 1.0
+            fc.append(
+                {
+                    "sku": "SKU-1",
+                    "location_id": loc,
+                    "date": d,
+                    "model": "ETS",
+                    "demand_class": "smooth",
+                    "mean": rate,
+                    "lo_80": max(rate - Z[80] * sigma, 0),
+                    "hi_80": rate + Z[80] * sigma,
+                    "lo_95": max(rate - Z[95] * sigma, 0),
+                    "hi_95": rate + Z[95] * sigma,
+                    "run_at": pd.Timestamp("2026-03-01 06:00"),
+                }
+            )
+    store.replace_table("forecasts", pd.DataFrame(fc))
+    return store
+
+
+@pytest.fixture
+def ctx() -> ToolContext:
+    return ToolContext(tiny_store())
+
+
+def test_projection_crosses_zero_on_the_hand_computed_day():
+    # 55 on hand, 10 a day: 45, 35, 25, 15, 5, then -5 on day 5; the PO lands a day later
+    store = tiny_store()
+    days = project_stock(store, "SKU-1", "BER", 10)
+    assert days["projected_on_hand"].tolist()[:7] == [45, 35, 25, 15, 5, 0, 30]
+    outlook = stock_outlook(store, "SKU-1", "BER", 7)
+    assert outlook.stockout_date == TODAY + timedelta(days=5)
+    assert outlook.days_of_cover == 5.5
+    assert outlook.on_hand == 55
+
+
+def test_open_po_is_expected_at_promise_plus_supplier_mean_lateness():
+    # past POs were 2 and 4 days late: the open PO promised for day 3 is expected on day 6
+    days = project_stock(tiny_store(lateness=(2, 4)), "SKU-1", "BER", 10)
+    assert days["inbound"].tolist()[:8] == [0, 0, 0, 0, 0, 0, 40, 0]
+    on_time = project_stock(tiny_store(lateness=(0, 0)), "SKU-1", "BER", 10)
+    assert on_time["inbound"].tolist()[3] == 40
+    # arriving on the promise (day 3) it bridges the gap: no stock-out in the first 8 days
+    assert (on_time["projected_on_hand"].iloc[:8] > 0).all()
+
+
+def test_stockout_probability_matches_gamma_of_cumulative_demand_without_pos():
+    from scipy import stats
+
+    store = tiny_store(open_po=None)
+    outlook = stock_outlook(store, "SKU-1", "BER", 7)
+    mean, var = 70.0, 7 * SIGMA**2
+    expected = stats.gamma.sf(55 - 0.5, a=mean**2 / var, scale=var / mean)
+    assert outlook.stockout_probability == pytest.approx(expected, abs=1e-3)
+    assert outlook.stockout_probability > 0.95
+
+
+def test_late_po_uncertainty_lowers_but_does_not_remove_risk():
+    # 50% of past POs came on day 5 (in time), 50% on day 7 (too late)
+    risky = stock_outlook(tiny_store(lateness=(2, 4)), "SKU-1", "BER", 7).stockout_probability
+    safe = stock_outlook(tiny_store(lateness=(0, 0)), "SKU-1", "BER", 7).stockout_probability
+    none = stock_outlook(tiny_store(open_po=None), "SKU-1", "BER", 7).stockout_probability
+    assert safe < 0.05 < risky < none
+
+
+def test_safety_stock_and_reorder_point_match_hand_computation(ctx):
+    plan = reorder_plan(ctx, ReorderRequest(sku="sku-1", location="Berlin DC")).plans[0]
+    z = 1.6448536
+    ss = z * math.sqrt(10 * SIGMA**2 + 10**2 * 2.0**2)  # L = 10 +- 2 (master data: 2 POs < 5)
+    assert plan.safety_stock == pytest.approx(ss, abs=0.05)  # 36.4
+    assert plan.reorder_point == pytest.approx(10 * 10 + ss, abs=0.05)  # 136.4
+    assert plan.order_up_to == pytest.approx(10 * 17 + ss, abs=0.05)  # 206.4
+    # position 55 + 40 on order = 95 <= ROP: order 206.4 - 95 = 111.4 -> 10 cases of 12
+    assert (plan.position, plan.order_now, plan.order_qty) == (95, True, 120)
+    assert plan.expected_arrival == TODAY + timedelta(days=10)
+
+
+def test_order_quantity_rounds_up_to_case_pack_and_moq():
+    small = reorder_policy(
+        d=1.0, sigma_d=0.0, lead=10, lead_sd=0, z=1.65, position=10, case_pack=12, moq=50
+    )
+    assert small["order_now"] and small["order_qty"] == 60  # needs 7, MOQ 50 -> 5 cases
+    big = reorder_policy(
+        d=10.0, sigma_d=0.0, lead=10, lead_sd=0, z=1.65, position=0, case_pack=12, moq=50
+    )
+    assert big["order_qty"] == 180  # needs 170 -> 15 cases
+    idle = reorder_policy(
+        d=1.0, sigma_d=0.0, lead=10, lead_sd=0, z=1.65, position=11, case_pack=12, moq=50
+    )
+    assert not idle["order_now"] and idle["order_qty"] == 0
+
+
+def test_stockout_risk_ranks_and_recommends_expediting_the_late_po(ctx):
+    result = stockout_risk(ctx, StockoutRiskRequest(horizon_days=7))
+    top = result.items[0]
+    assert (top.sku, top.location_id, top.stockout_date) == (
+        "SKU-1",
+        "BER",
+        TODAY + timedelta(days=5),
+    )
+    assert top.action.startswith("expedite PO-200")
+    assert top.inbound[0].expected_date == TODAY + timedelta(days=6)
+    assert "PO-200" in result.render() and "2026-03-07" in result.render()
+    assert list(result.table().columns)[:4] == ["sku", "name", "location_id", "probability"]
+
+
+def test_stockout_risk_suggests_transfer_when_another_location_has_surplus():
+    store = tiny_store(open_po=None, ham_on_hand=400)
+    item = stockout_risk(ToolContext(store), StockoutRiskRequest(location="BER")).items[0]
+    assert item.action.startswith("transfer") and item.action.endswith("from HAM")
+
+
+def test_stock_projection_without_location_reports_each_location(ctx):
+    result = stock_projection(ctx, StockProjectionRequest(sku="SKU-1", horizon_days=14))
+    assert [loc.location_id for loc in result.locations] == ["BER", "HAM"]
+    assert len(result.table()) == 28
+    assert "BER: on hand 55" in result.render() and "HAM: on hand 10" in result.render()
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "message"),
+    [
+        ("stock_projection", {"sku": "SKU-9"}, "sku: unknown sku 'SKU-9'"),
+        (
+            "stock_projection",
+            {"sku": "SKU-1", "location": "Paris"},
+            "location: unknown location 'Paris'",
+        ),
+        ("stock_projection", {"sku": "SKU-1", "horizon_days": 0}, "horizon_days"),
+        ("stockout_risk", {"horizon_days": 100}, "horizon_days"),
+        ("stockout_risk", {"category": "Garden"}, "category: unknown category 'Garden'"),
+        ("reorder_plan", {"sku": "SKU-1", "service_level": 1.5}, "service_level"),
+    ],
+)
+def test_invalid_arguments_name_the_argument(ctx, name, arguments, message):
+    run = call_tool(ctx, name, arguments)
+    assert not run.ok and message in run.error
