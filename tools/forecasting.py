@@ -151,14 +151,12 @@ def classify_demand(frame: pd.DataFrame) -> pd.DataFrame:
 # -- candidate models -------------------------------------------------------------------------
 def _fast_models(demand_class: str) -> list:
     """Cheap models, refit at every backtest origin on the full year."""
-    baseline = [
-        SeasonalNaive(SEASON, alias=BASELINE),
-        SeasonalWindowAverage(SEASON, 4, alias="WeekdayMean4w"),
-    ]
+    naive = SeasonalNaive(SEASON, alias=BASELINE)
     if demand_class in ("smooth", "erratic"):
-        return baseline
+        return [naive, SeasonalWindowAverage(SEASON, 4, alias="WeekdayMean4w")]
+    # no short-window averages here: on sparse series they chase the last few orders
     return [
-        *baseline,
+        naive,
         CrostonOptimized(alias="Croston"),
         TSB(0.1, 0.1, alias="TSB"),
         ADIDA(alias="ADIDA"),
@@ -182,7 +180,7 @@ def _family(demand_class: str) -> str:
 
 
 def _model_for(alias: str):
-    for model in _fast_models("lumpy") + _slow_models("smooth"):
+    for model in _fast_models("smooth") + _fast_models("lumpy") + _slow_models("smooth"):
         if model.alias == alias:
             return model
     raise KeyError(alias)
@@ -226,13 +224,22 @@ def _distribute(df: pd.DataFrame, backend: str, dask_address: str | None):
 
 
 def _collect(result) -> pd.DataFrame:
+    """A pandas frame with the local dtypes, whatever engine produced ``result``."""
     if isinstance(result, pd.DataFrame):
         return result
     if hasattr(result, "compute"):  # dask
-        return result.compute()
-    if hasattr(result, "toPandas"):  # spark
-        return result.toPandas()
-    return result.to_pandas()  # ray
+        frame = result.compute()
+    elif hasattr(result, "toPandas"):  # spark
+        frame = result.toPandas()
+    else:  # ray
+        frame = result.to_pandas()
+    for column in ("ds", "cutoff"):  # engines hand back arrow timestamps
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    frame["unique_id"] = frame["unique_id"].astype(str)
+    return frame.sort_values([c for c in ("unique_id", "cutoff", "ds") if c in frame]).reset_index(
+        drop=True
+    )
 
 
 def _engine(models: list, n_jobs: int) -> StatsForecast:
