@@ -1,0 +1,1 @@
+"""Gradio front end: `build_app(settings)` and `launch(settings)` in ui.app."""

@@ -1,0 +1,89 @@
+"""The Gradio front end: layout of the tabs and the server launch (`stockpilot serve`).
+
+Each tab lives in its own module; all of them go through one ``Workspace`` (the assistant and
+the store, with the lock that lets the Data tab write).
+"""
+
+from __future__ import annotations
+
+from assistant.offline import enforce_offline
+
+enforce_offline()  # before gradio is imported: no analytics, no version check
+
+import gradio as gr  # noqa: E402
+
+from assistant.settings import Settings, load_settings  # noqa: E402
+from ui.alerts import build_alerts_tab  # noqa: E402
+from ui.charts_tab import build_charts_tab  # noqa: E402
+from ui.chat_tab import build_chat_tab  # noqa: E402
+from ui.data_tab import build_data_tab  # noqa: E402
+from ui.suppliers import build_suppliers_tab  # noqa: E402
+from ui.workspace import Workspace  # noqa: E402
+
+MODEL_CONCURRENCY = 2  # events at once; the CPU model gains nothing from more
+
+
+def header_markdown(settings: Settings) -> str:
+    adapter = (
+        f", adapter {settings.adapter_path}"
+        if settings.model_source not in {"rules"} and settings.adapter_path
+        else ""
+    )
+    return (
+        f"## Stockpilot\n<small>Model: {settings.model_source}{adapter} | data: "
+        f"`{settings.database}` | drafts are never sent</small>"
+    )
+
+
+def build_app(settings: Settings, assistant=None) -> gr.Blocks:
+    """The whole app. ``assistant`` (an ``Assistant``) is built from settings on first use when
+    not given; tests pass one with a scripted model."""
+    workspace = Workspace(settings, assistant)
+    with gr.Blocks(title="Stockpilot", analytics_enabled=False) as app:
+        gr.Markdown(header_markdown(settings), elem_id="header")
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                build_chat_tab(workspace)
+            with gr.Tab("Charts", id="charts"):
+                build_charts_tab(app, workspace)
+            with gr.Tab("Alerts", id="alerts"):
+                build_alerts_tab(app, workspace)
+            with gr.Tab("Supplier desk", id="suppliers"):
+                build_suppliers_tab(app, workspace)
+            with gr.Tab("Data", id="data"):
+                build_data_tab(app, workspace)
+    app.workspace = workspace  # for tests and the launcher
+    return app
+
+
+def parse_auth(text: str | None) -> tuple[str, str] | None:
+    """'user:password' -> ('user', 'password'); the password may itself contain ':'."""
+    if not text:
+        return None
+    user, sep, password = text.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("ui_auth: expected 'user:password'")
+    return user, password
+
+
+def launch(settings: Settings) -> None:
+    """Serve the app on settings.ui_host:ui_port (blocking)."""
+    enforce_offline()
+    app = build_app(settings)
+    if settings.database.exists():
+        _ = app.workspace.assistant  # load the model before the first visitor waits for it
+    app.queue(default_concurrency_limit=MODEL_CONCURRENCY)
+    app.launch(
+        server_name=settings.ui_host,
+        server_port=settings.ui_port,
+        auth=parse_auth(settings.ui_auth),
+        show_error=True,
+        footer_links=["settings"],
+        run_history=False,
+        mcp_server=False,
+        ssr_mode=False,
+    )
+
+
+if __name__ == "__main__":
+    launch(load_settings())

@@ -1,0 +1,211 @@
+"""Turn the assistant's streamed events into Gradio chat messages, and pull out what the side
+panels show: the main result table and the SOP passages cited. Pure functions, no Gradio events.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from tools.registry import ToolRun
+
+MAX_STEP_ROWS = 8  # rows of a result shown inside the chat; the full table is in the side panel
+MAX_RENDER_CHARS = 700
+
+
+def format_arguments(arguments: dict | None) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in (arguments or {}).items())
+
+
+def step_title(name: str, arguments: dict | None) -> str:
+    return f"Tool: {name}({format_arguments(arguments)})"
+
+
+def safe_table(result: Any) -> pd.DataFrame | None:
+    """``result.table()``, or None when the result has none (or building it fails: the chat must
+    still show the answer)."""
+    try:
+        table = result.table() if result is not None else None
+    except Exception:  # a broken table must not hide the answer
+        return None
+    return table if isinstance(table, pd.DataFrame) and len(table.columns) else None
+
+
+def evidence_line(result: Any) -> str:
+    evidence = getattr(result, "evidence", None)
+    if evidence is None:
+        return ""
+    bits = []
+    if evidence.sources:
+        bits.append("from " + ", ".join(evidence.sources))
+    if evidence.period:
+        bits.append(evidence.period)
+    if evidence.method:
+        bits.append(evidence.method)
+    return ("_Evidence: " + "; ".join(bits) + "_") if bits else ""
+
+
+def step_content(run: ToolRun) -> str:
+    """What a finished tool step shows when opened: the text the model read, the head of the
+    table, and where the numbers come from."""
+    if not run.ok:
+        return f"**Failed:** {run.error}"
+    text = run.render()
+    if len(text) > MAX_RENDER_CHARS:
+        text = text[:MAX_RENDER_CHARS] + " ..."
+    parts = [text]
+    table = safe_table(run.result)
+    if table is not None and len(table):
+        parts.append(table.head(MAX_STEP_ROWS).to_markdown(index=False))
+        if len(table) > MAX_STEP_ROWS:
+            parts.append(f"_{len(table) - MAX_STEP_ROWS} more rows in the result table._")
+    parts.append(evidence_line(run.result))
+    return "\n\n".join(p for p in parts if p)
+
+
+@dataclass
+class _Step:
+    name: str
+    arguments: dict
+    run: ToolRun | None = None
+
+    def message(self) -> gr.ChatMessage:
+        if self.run is None:
+            return gr.ChatMessage(
+                role="assistant",
+                content="running ...",
+                metadata={"title": step_title(self.name, self.arguments), "status": "pending"},
+            )
+        metadata = {
+            "title": step_title(self.name, self.run.arguments or self.arguments),
+            "status": "done",
+            "duration": round(self.run.seconds, 2),
+        }
+        if not self.run.ok:
+            metadata["log"] = "failed"
+        return gr.ChatMessage(role="assistant", content=step_content(self.run), metadata=metadata)
+
+
+@dataclass
+class AnswerView:
+    """One answer as it streams: tool steps and text in the order they happened.
+
+    ``add`` takes the events of ``Assistant.stream``; ``messages`` is what the chatbot shows
+    for this answer (the user's question is not included).
+    """
+
+    segments: list[_Step | str] = field(default_factory=list)
+    reply: Any = None  # AssistantReply once "final" arrives
+
+    def add(self, kind: str, payload: Any) -> None:
+        if kind == "token":
+            if self.segments and isinstance(self.segments[-1], str):
+                self.segments[-1] += payload
+            else:
+                self.segments.append(payload)
+        elif kind == "tool_start":
+            self.segments.append(_Step(payload["name"], dict(payload.get("arguments") or {})))
+        elif kind == "tool_end":
+            self._finish_step(payload)
+        elif kind == "final":
+            self.reply = payload
+            # the final text is the grounding-checked one: it replaces the streamed draft
+            if self.segments and isinstance(self.segments[-1], str):
+                self.segments.pop()
+            self.segments.append(final_markdown(payload))
+
+    def _finish_step(self, run: ToolRun) -> None:
+        for segment in self.segments:
+            if isinstance(segment, _Step) and segment.run is None and segment.name == run.name:
+                segment.run = run
+                return
+        self.segments.append(_Step(run.name, dict(run.arguments or {}), run))
+
+    def messages(self) -> list[gr.ChatMessage]:
+        out = []
+        for segment in self.segments:
+            if isinstance(segment, _Step):
+                out.append(segment.message())
+            elif segment.strip():
+                out.append(gr.ChatMessage(role="assistant", content=segment))
+        return out
+
+
+def final_markdown(reply: Any) -> str:
+    """The answer, any document a tool drafted (verbatim), a note on unverified figures and
+    the SOP sections cited."""
+    parts = [reply.text]
+    parts += [f"```text\n{doc}\n```" for doc in _deliverables(reply)]
+    unsupported = list(getattr(getattr(reply, "grounding", None), "unsupported", []) or [])
+    if unsupported:
+        parts.append(
+            f"_{len(unsupported)} item(s) marked [unverified] do not appear in the tool results: "
+            + ", ".join(unsupported[:6])
+            + "_"
+        )
+    citations = [p_citation(p) for p in passages(reply)]
+    if citations:
+        parts.append("Sources: " + "; ".join(dict.fromkeys(citations)))
+    return "\n\n".join(p for p in parts if p)
+
+
+def _deliverables(reply: Any) -> list[str]:
+    try:
+        return list(reply.deliverables)
+    except Exception:  # a tool whose deliverable() is unfinished must not hide the answer
+        return []
+
+
+def passages(reply: Any) -> list[Any]:
+    """SOP passages the answer drew on: those of every successful search_sops call."""
+    found = []
+    for run in getattr(reply, "tool_runs", []) or []:
+        if run.ok and run.result is not None:
+            found += list(getattr(run.result, "passages", []) or [])
+    return found
+
+
+def p_citation(passage: Any) -> str:
+    return getattr(passage, "citation", None) or getattr(passage, "doc_id", "SOP")
+
+
+def sources_markdown(found: list[Any]) -> str:
+    """Each cited passage as a closed <details> block that opens on click."""
+    if not found:
+        return "_No SOP passages cited in this answer._"
+    blocks = []
+    for passage in found:
+        title = html.escape(p_citation(passage))
+        text = html.escape(getattr(passage, "text", ""))
+        path = getattr(passage, "path", "")
+        where = f"<br><small>{html.escape(path)}</small>" if path else ""
+        blocks.append(f"<details><summary>{title}</summary>\n\n{text}{where}\n\n</details>")
+    return "\n".join(blocks)
+
+
+def main_table(reply: Any) -> tuple[str, pd.DataFrame] | None:
+    """The table of the last successful tool call that produced rows (for the sortable table and
+    the CSV download): a ranked SKU list, alerts, PO lines, route stops..."""
+    for run in reversed(getattr(reply, "tool_runs", []) or []):
+        if not run.ok:
+            continue
+        table = safe_table(run.result)
+        if table is not None and len(table):
+            return run.name, table
+    return None
+
+
+def user_message(text: str) -> gr.ChatMessage:
+    return gr.ChatMessage(role="user", content=text)
+
+
+def error_message(error: BaseException) -> gr.ChatMessage:
+    return gr.ChatMessage(
+        role="assistant",
+        content=f"Something went wrong while answering: {type(error).__name__}: {error}",
+        metadata={"title": "Error", "status": "done"},
+    )
