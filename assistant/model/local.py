@@ -25,7 +25,7 @@ class LocalGenerator:
         self.stop_id = self.tokenizer.convert_tokens_to_ids(IM_END)
         self._lock = threading.Lock()  # one generation at a time on a shared model
         with torch.no_grad():
-            self.prefix_cache = self.model(self.prefix_ids, use_cache=True).past_key_values
+            self.prefix_cache = self.model(self.prefix_ids, use_cache=True)["cache"]
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text).input_ids)
@@ -43,7 +43,7 @@ class LocalGenerator:
         kwargs = dict(
             input_ids=ids,
             attention_mask=torch.ones_like(ids),
-            past_key_values=self._cache_for(ids),
+            cache=self._cache_for(ids),  # transformers 5 name (past_key_values is deprecated)
             max_new_tokens=max_new_tokens,
             do_sample=False,
             eos_token_id=self.stop_id,
