@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 import tools.inventory
+import tools.suppliers
 from tools.registry import ToolContext, call_tool
 from tools.store import Store
 
@@ -136,7 +137,7 @@ def fallback_cover(monkeypatch):
     def unavailable(*args, **kwargs):
         raise NotImplementedError
 
-    monkeypatch.setattr(tools.inventory, "stock_outlook", unavailable, raising=False)
+    monkeypatch.setattr(tools.suppliers, "inventory_outlooks", unavailable)
 
 
 def run(ctx, name, **arguments):
@@ -239,9 +240,17 @@ def test_inventory_outlook_is_used_when_available(ctx, monkeypatch):
     class Outlook:
         on_hand, days_of_cover, stockout_date, stockout_probability = 5, 0.5, TODAY, 0.99
 
+    # without the batched engine, the per-series contract stock_outlook() is used
+    monkeypatch.delattr(tools.inventory, "load_outlook", raising=False)
     monkeypatch.setattr(tools.inventory, "stock_outlook", lambda *a, **k: Outlook(), raising=False)
     email = run(ctx, "draft_supplier_email", po_number="PO-1004")
-    assert email.level == 3 and "2026-11-30" in email.body
+    assert email.level == 3 and "0.5 days of cover, projected stock-out 2026-11-30" in email.body
+
+
+def test_late_orders_on_sample_data_carry_the_inventory_outlook(store):
+    result = run(ToolContext(store), "supplier_orders", status="late")
+    assert result.orders and all(o.days_late >= 1 for o in result.orders)
+    assert all(o.promised_date < result.today for o in result.orders)
 
 
 @pytest.mark.parametrize(

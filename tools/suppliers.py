@@ -25,6 +25,7 @@ COVER_LOOKBACK_DAYS = 28
 OUTLOOK_HORIZON_DAYS = 28
 OPEN_STATUSES = ("open", "partial")
 RENDER_MAX_POS = 10
+MAX_COVER_DAYS = 999  # the inventory engine's "no stock-out in sight"; shown as no figure
 
 
 # -- PO facts ----------------------------------------------------------------------------------
@@ -130,7 +131,7 @@ class StockImpact(BaseModel):
     on_hand: float
     days_of_cover: float | None  # None: no recent sales
     stockout_date: date | None  # None: no stock-out projected within the horizon
-    source: str  # 'inventory.stock_outlook' or 'trailing sales'
+    source: str  # 'inventory outlook' or 'trailing sales'
 
     def days_to_stockout(self, today: date) -> int | None:
         return None if self.stockout_date is None else (self.stockout_date - today).days
@@ -142,32 +143,59 @@ def stock_impacts(
     """Projected cover per (sku, location): the inventory tool's outlook when it is available,
     else days of cover from trailing sales (so this module does not depend on its timing)."""
     pairs = sorted(set(pairs))
+    if not pairs:
+        return {}
     try:
-        from tools.inventory import stock_outlook
-    except ImportError:
-        stock_outlook = None
-    if stock_outlook is not None:
-        try:
-            return {
-                (s, loc): _from_outlook(
-                    s, loc, stock_outlook(store, s, loc, horizon_days=OUTLOOK_HORIZON_DAYS)
-                )
-                for s, loc in pairs
+        frame = inventory_outlooks(store, pairs)
+    except NotImplementedError:
+        return trailing_cover(store, pairs, today)
+    return {(row.sku, row.location_id): _from_outlook(row) for row in frame.itertuples()}
+
+
+def inventory_outlooks(store: Store, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """sku, location_id, on_hand, days_of_cover, stockout_date from tools.inventory: its batched
+    engine when present (one forecast for all series), else ``stock_outlook`` per series.
+    Raises NotImplementedError when the inventory module cannot project yet."""
+    try:
+        import tools.inventory as inventory
+    except ImportError as error:
+        raise NotImplementedError("tools.inventory is not importable") from error
+    keys = pd.DataFrame(pairs, columns=["sku", "location_id"])
+    load, project = getattr(inventory, "load_outlook", None), getattr(inventory, "project", None)
+    if load is not None and project is not None:
+        summary = project(load(store, keys, OUTLOOK_HORIZON_DAYS)).summary
+        return summary[["sku", "location_id", "on_hand", "days_of_cover", "stockout_date"]]
+    outlook = getattr(inventory, "stock_outlook", None)
+    if outlook is None:
+        raise NotImplementedError("tools.inventory has no stock_outlook")
+    rows = []
+    for sku, loc in pairs:
+        o = outlook(store, sku, loc, horizon_days=OUTLOOK_HORIZON_DAYS)
+        rows.append(
+            {
+                "sku": sku,
+                "location_id": loc,
+                "on_hand": o.on_hand,
+                "days_of_cover": o.days_of_cover,
+                "stockout_date": o.stockout_date,
             }
-        except NotImplementedError:
-            pass
-    return trailing_cover(store, pairs, today)
+        )
+    return pd.DataFrame(rows)
 
 
-def _from_outlook(sku: str, location_id: str, outlook) -> StockImpact:
-    cover = getattr(outlook, "days_of_cover", None)
+def _from_outlook(row) -> StockImpact:
+    cover = row.days_of_cover
+    known = cover is not None and math.isfinite(cover) and cover < MAX_COVER_DAYS
+    stockout = (
+        None if row.stockout_date is None or pd.isna(row.stockout_date) else row.stockout_date
+    )
     return StockImpact(
-        sku=sku,
-        location_id=location_id,
-        on_hand=float(outlook.on_hand),
-        days_of_cover=None if cover is None or not math.isfinite(cover) else round(float(cover), 1),
-        stockout_date=outlook.stockout_date,
-        source="inventory.stock_outlook",
+        sku=row.sku,
+        location_id=row.location_id,
+        on_hand=float(row.on_hand),
+        days_of_cover=round(float(cover), 1) if known else None,
+        stockout_date=pd.Timestamp(stockout).date() if stockout is not None else None,
+        source="inventory outlook",
     )
 
 
