@@ -14,6 +14,7 @@ import sys
 import time
 import warnings
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -76,14 +77,18 @@ def load_history(
     skus: list[str] | None = None,
     location_id: str | None = None,
     days: int = HISTORY_DAYS,
+    end: date | None = None,
 ) -> pd.DataFrame:
-    """Recorded daily sales as a long frame with a ``censored`` flag (end-of-day stock was 0)."""
-    today = store.today()
+    """Recorded daily sales as a long frame with a ``censored`` flag (end-of-day stock was 0).
+
+    ``days`` days before ``end`` (default: today), so a backtest can cut history at any origin.
+    """
+    end = end or store.today()
     raw = store.demand_history(
         skus=skus,
         location_id=location_id,
-        start=today - timedelta(days=days),
-        end=today - timedelta(days=1),
+        start=end - timedelta(days=days),
+        end=end - timedelta(days=1),
     )
     frame = pd.DataFrame(
         {
@@ -102,7 +107,7 @@ def trim_prelaunch(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[started].reset_index(drop=True)
 
 
-def uncensor(frame: pd.DataFrame) -> pd.DataFrame:
+def uncensor(frame: pd.DataFrame, season: int = SEASON) -> pd.DataFrame:
     """Replace recorded sales on stock-out days by an estimate of the demand that went unserved.
 
     A day that ends with zero stock only shows what could be sold, so learning from it teaches
@@ -117,8 +122,9 @@ def uncensor(frame: pd.DataFrame) -> pd.DataFrame:
     by_id = clean.groupby(df["unique_id"])
     level = by_id.rolling(IMPUTE_WINDOW, min_periods=1).mean().reset_index(level=0, drop=True)
     level = level.groupby(df["unique_id"]).shift(1).groupby(df["unique_id"]).ffill()
-    dow = df["ds"].dt.dayofweek
-    keys = [df["unique_id"], dow]
+    # the position in the season: the weekday for daily data
+    phase = df["ds"].dt.dayofweek if season == 7 else df.groupby("unique_id").cumcount() % season
+    keys = [df["unique_id"], phase]
     dow_sum = clean.groupby(keys).transform("sum")
     dow_n = clean.notna().groupby(keys).transform("sum")
     overall = by_id.transform("mean")
@@ -149,11 +155,11 @@ def classify_demand(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- candidate models -------------------------------------------------------------------------
-def _fast_models(demand_class: str) -> list:
+def _fast_models(demand_class: str, season: int = SEASON) -> list:
     """Cheap models, refit at every backtest origin on the full year."""
-    naive = SeasonalNaive(SEASON, alias=BASELINE)
+    naive = SeasonalNaive(season, alias=BASELINE)
     if demand_class in ("smooth", "erratic"):
-        return [naive, SeasonalWindowAverage(SEASON, 4, alias="WeekdayMean4w")]
+        return [naive, SeasonalWindowAverage(season, 4, alias="SeasonMean4")]
     # no short-window averages here: on sparse series they chase the last few orders
     return [
         naive,
@@ -164,13 +170,13 @@ def _fast_models(demand_class: str) -> list:
     ]
 
 
-def _slow_models(demand_class: str) -> list:
+def _slow_models(demand_class: str, season: int = SEASON) -> list:
     """State-space models, fitted once on half a year and rolled forward (refit=False)."""
     if demand_class in ("smooth", "erratic"):
         # "ANA": AutoETS's "ZZZ" costs ~0.5 s a series; the multiplicative variants fail on zeros
         return [
-            AutoETS(season_length=SEASON, model="ANA", alias="ETS"),
-            OptimizedTheta(season_length=SEASON, alias="Theta"),
+            AutoETS(season_length=season, model="ANA", alias="ETS"),
+            OptimizedTheta(season_length=season, alias="Theta"),
         ]
     return []
 
@@ -179,8 +185,12 @@ def _family(demand_class: str) -> str:
     return "continuous" if demand_class in ("smooth", "erratic") else "intermittent"
 
 
-def _model_for(alias: str):
-    for model in _fast_models("smooth") + _fast_models("lumpy") + _slow_models("smooth"):
+def _model_for(alias: str, season: int):
+    for model in (
+        _fast_models("smooth", season)
+        + _fast_models("lumpy", season)
+        + _slow_models("smooth", season)
+    ):
         if model.alias == alias:
             return model
     raise KeyError(alias)
@@ -242,46 +252,46 @@ def _collect(result) -> pd.DataFrame:
     )
 
 
-def _engine(models: list, n_jobs: int) -> StatsForecast:
-    # a model that fails on a series falls back to the baseline (which can also roll forward)
-    return StatsForecast(
-        models=models, freq="D", n_jobs=n_jobs, fallback_model=SeasonalNaive(SEASON)
-    )
+@dataclass(frozen=True)
+class Engine:
+    """How statsforecast runs: the data's cadence and the execution backend."""
+
+    season: int = SEASON
+    freq: str = "D"
+    backend: str = "local"
+    dask_address: str | None = None
+    n_jobs: int = 1
+
+    def run(self, models: list, method: str, df: pd.DataFrame, **kwargs) -> pd.DataFrame:
+        """``StatsForecast(models).<method>(df)`` on the backend, returned as a pandas frame."""
+        # a model that fails on a series falls back to the baseline (which can also roll forward)
+        sf = StatsForecast(
+            models=models,
+            freq=self.freq,
+            n_jobs=self.n_jobs,
+            fallback_model=SeasonalNaive(self.season),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = _distribute(df, self.backend, self.dask_address)
+            return _collect(getattr(sf, method)(df=data, **kwargs))
 
 
-def _tail(df: pd.DataFrame, days: int) -> pd.DataFrame:
-    cutoff = df["ds"].max() - pd.Timedelta(days=days - 1)
-    return df[df["ds"] >= cutoff]
+def _tail(df: pd.DataFrame, periods: int) -> pd.DataFrame:
+    return df.groupby("unique_id").tail(periods)
 
 
 # -- backtest and selection ---------------------------------------------------------------
-def backtest(
-    df: pd.DataFrame,
-    demand_class: str,
-    backend: str = "local",
-    dask_address: str | None = None,
-    n_jobs: int = 1,
-) -> pd.DataFrame:
+def backtest(df: pd.DataFrame, demand_class: str, engine: Engine = Engine()) -> pd.DataFrame:
     """Rolling-origin backtest of the class's candidates: one row per series, origin, day."""
     data = df[["unique_id", "ds", "y"]]
     kwargs = dict(h=BACKTEST_H, n_windows=BACKTEST_WINDOWS, step_size=BACKTEST_STEP)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cv = _collect(
-            _engine(_fast_models(demand_class), n_jobs).cross_validation(
-                df=_distribute(data, backend, dask_address), **kwargs
-            )
-        )
-        slow = _slow_models(demand_class)
-        if slow:
-            cv_slow = _collect(
-                _engine(slow, n_jobs).cross_validation(
-                    df=_distribute(_tail(data, SLOW_FIT_DAYS), backend, dask_address),
-                    refit=False,
-                    **kwargs,
-                )
-            )
-            cv = cv.merge(cv_slow.drop(columns="y"), on=["unique_id", "ds", "cutoff"])
+    cv = engine.run(_fast_models(demand_class, engine.season), "cross_validation", data, **kwargs)
+    slow = _slow_models(demand_class, engine.season)
+    if slow:
+        recent = _tail(data, SLOW_FIT_DAYS)
+        cv_slow = engine.run(slow, "cross_validation", recent, refit=False, **kwargs)
+        cv = cv.merge(cv_slow.drop(columns="y"), on=["unique_id", "ds", "cutoff"])
     return cv.reset_index(drop=True)
 
 
@@ -296,7 +306,7 @@ def select_models(cv: pd.DataFrame) -> pd.DataFrame:
     mse = errors.pow(2).groupby(cv["unique_id"]).mean()
     best = mse.idxmin(axis=1)
     bias = errors.groupby(cv["unique_id"]).mean()
-    pick = pd.DataFrame(
+    return pd.DataFrame(
         {
             "model": best,
             "mse": mse.min(axis=1),
@@ -304,7 +314,6 @@ def select_models(cv: pd.DataFrame) -> pd.DataFrame:
             "baseline_rmse": np.sqrt(mse[BASELINE]),
         }
     )
-    return pick
 
 
 # -- forecast ------------------------------------------------------------------------------
@@ -314,13 +323,16 @@ def forecast_panel(
     backend: str = "local",
     dask_address: str | None = None,
     n_jobs: int = 1,
+    season: int = SEASON,
+    freq: str = "D",
 ) -> pd.DataFrame:
-    """Forecast every series of a long frame ``horizon`` days past its last date.
+    """Forecast every series of a long frame ``horizon`` periods past its last date.
 
     ``frame`` has ``unique_id``, ``ds``, ``y`` and optionally ``censored`` (stock-out days).
     Returns ``FORECAST_COLUMNS``: the winning model per series, its class, mean and 80/95%
     bounds. ``backend`` other than "local" runs statsforecast's Fugue engine on a distributed
-    frame (Dask: the client at ``dask_address``, or the current default client).
+    frame (Dask: the client at ``dask_address``, or the current default client). ``season`` and
+    ``freq`` default to daily data with a weekly pattern.
     """
     if backend not in BACKENDS:
         raise ToolError(
@@ -328,81 +340,62 @@ def forecast_panel(
         )
     if not 1 <= horizon <= 366:
         raise ToolError(f"horizon_days: {horizon} is outside 1-366")
-    df = uncensor(trim_prelaunch(frame.assign(y=frame["y"].clip(lower=0))))
+    engine = Engine(season, freq, backend, dask_address, n_jobs)
+    df = uncensor(trim_prelaunch(frame.assign(y=frame["y"].clip(lower=0))), season)
     classes = classify_demand(df)
     last = df.groupby("unique_id")["ds"].max()
-    parts = [_forecast_inactive(classes, last, horizon)]
-    short = classes.index[
-        (classes["n_days"] < MIN_BACKTEST_DAYS) & (classes["demand_class"] != "inactive")
-    ]
-    parts.append(_forecast_short(df[df["unique_id"].isin(short)], classes, horizon))
-    fitted = classes.drop(index=short)
-    fitted = fitted[fitted["demand_class"] != "inactive"]
+    parts = [_forecast_inactive(classes, last, horizon, freq)]
+    active = classes["demand_class"] != "inactive"
+    short = classes.index[(classes["n_days"] < MIN_BACKTEST_DAYS) & active]
+    parts.append(_forecast_short(df[df["unique_id"].isin(short)], classes, horizon, engine))
+    fitted = classes[active].drop(index=short)
     for family, members in fitted.groupby(fitted["demand_class"].map(_family)):
         sub = df[df["unique_id"].isin(members.index)]
-        parts.append(
-            _forecast_family(
-                sub,
-                "smooth" if family == "continuous" else "lumpy",
-                classes,
-                horizon,
-                backend,
-                dask_address,
-                n_jobs,
-            )
-        )
+        representative = "smooth" if family == "continuous" else "lumpy"
+        parts.append(_forecast_family(sub, representative, classes, horizon, engine))
     out = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    # never-seen ids (every day pre-launch): no forecastable history, forecast nothing
+    # ids with no sale at all in the window were trimmed as pre-launch: nothing to forecast
     return out[FORECAST_COLUMNS].sort_values(["unique_id", "ds"], ignore_index=True)
 
 
-def _forecast_family(
-    df, demand_class, classes, horizon, backend, dask_address, n_jobs
-) -> pd.DataFrame:
-    pick = select_models(backtest(df, demand_class, backend, dask_address, n_jobs))
+def _forecast_family(df, demand_class, classes, horizon, engine: Engine) -> pd.DataFrame:
+    pick = select_models(backtest(df, demand_class, engine))
     parts = []
     for alias, chosen in pick.groupby("model"):
         sub = df[df["unique_id"].isin(chosen.index)][["unique_id", "ds", "y"]]
-        model = _model_for(alias)
         if alias in ("ETS", "Theta"):
             sub = _tail(sub, SLOW_FIT_DAYS)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fc = _collect(
-                _engine([model], n_jobs).forecast(
-                    df=_distribute(sub, backend, dask_address), h=horizon
-                )
-            )
-        parts.append(
-            fc.rename(columns={alias: "mean"}).assign(model=alias)[
-                ["unique_id", "ds", "model", "mean"]
-            ]
-        )
+        fc = engine.run([_model_for(alias, engine.season)], "forecast", sub, h=horizon)
+        fc = fc.rename(columns={alias: "mean"}).assign(model=alias)
+        parts.append(fc[["unique_id", "ds", "model", "mean"]])
     fc = pd.concat(parts, ignore_index=True)
     return _with_intervals(fc, pick["mse"], classes)
 
 
-def _forecast_short(df: pd.DataFrame, classes: pd.DataFrame, horizon: int) -> pd.DataFrame:
-    """Too little history to backtest (new launches): mean of the last week, spread of the last four."""
+def _forecast_short(df, classes, horizon, engine: Engine) -> pd.DataFrame:
+    """Too little history to backtest (new launches): mean of the last season, spread of the last four."""
     if df.empty:
         return df
-    recent = df.groupby("unique_id").tail(28).groupby("unique_id")["y"]
-    level = df.groupby("unique_id").tail(SEASON).groupby("unique_id")["y"].mean()
-    fc = _future(df.groupby("unique_id")["ds"].max(), horizon).assign(model="RecentMean7d")
+    by_id = df.groupby("unique_id")
+    recent = by_id.tail(4 * engine.season).groupby("unique_id")["y"]
+    level = by_id.tail(engine.season).groupby("unique_id")["y"].mean()
+    fc = _future(by_id["ds"].max(), horizon, engine.freq).assign(model="RecentMean")
     fc["mean"] = fc["unique_id"].map(level)
     return _with_intervals(fc, recent.var(ddof=1).fillna(0.0), classes)
 
 
-def _forecast_inactive(classes: pd.DataFrame, last: pd.Series, horizon: int) -> pd.DataFrame:
+def _forecast_inactive(classes, last: pd.Series, horizon: int, freq: str) -> pd.DataFrame:
     ids = classes.index[classes["demand_class"] == "inactive"]
-    fc = _future(last[ids], horizon).assign(model="Zero", demand_class="inactive", mean=0.0)
+    fc = _future(last[ids], horizon, freq).assign(model="Zero", demand_class="inactive", mean=0.0)
     return fc.assign(lo_80=0.0, hi_80=0.0, lo_95=0.0, hi_95=0.0)
 
 
-def _future(last: pd.Series, horizon: int) -> pd.DataFrame:
-    ids = np.repeat(last.index.to_numpy(), horizon)
-    steps = np.tile(pd.to_timedelta(np.arange(1, horizon + 1), unit="D"), len(last))
-    return pd.DataFrame({"unique_id": ids, "ds": np.repeat(last.to_numpy(), horizon) + steps})
+def _future(last: pd.Series, horizon: int, freq: str = "D") -> pd.DataFrame:
+    offset = pd.tseries.frequencies.to_offset(freq)
+    starts = pd.DatetimeIndex(last.to_numpy())
+    steps = [starts + k * offset for k in range(1, horizon + 1)]  # (horizon, n)
+    ds = np.stack([s.to_numpy() for s in steps], axis=1).ravel() if len(last) else []
+    return pd.DataFrame({"unique_id": np.repeat(last.index.to_numpy(), horizon), "ds": ds})
 
 
 def _with_intervals(fc: pd.DataFrame, mse: pd.Series, classes: pd.DataFrame) -> pd.DataFrame:
