@@ -29,10 +29,14 @@ def tokenize(text: str) -> list[str]:
 
 
 def _stem(token: str) -> str:
-    """Crude suffix stripping so 'approvals'/'approval' and 'counted'/'counting' meet."""
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(token) > len(suffix) + 3 and token.endswith(suffix):
-            return token[: -len(suffix)]
+    """Light suffix stripping so 'approvals'/'approval' and 'cancelled'/'cancel' meet; a full
+    stemmer would be a new dependency for a small gain on short SOP passages."""
+    for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "ed", "ies", "es", "s", "ly"):
+        if len(token) > len(suffix) + 2 and token.endswith(suffix):
+            token = token[: -len(suffix)]
+            break
+    if len(token) > 3 and token[-1] == token[-2] and token[-1] not in "aeiou":
+        token = token[:-1]  # cancell -> cancel, shipp -> ship
     return token
 
 

@@ -16,6 +16,7 @@ from knowledge.chunking import matching_text
 from knowledge.embeddings import MODEL_ID, embed
 from knowledge.index import GENERATION_KEY, IndexReport, index_folder
 from knowledge.lexical import KeywordIndex, reciprocal_rank_fusion
+from knowledge.query import expand_query
 from knowledge.store import open_client, open_collection
 
 Mode = Literal["vector", "hybrid"]
@@ -78,7 +79,7 @@ class Retriever:
         return report
 
     def search(self, query: str, k: int = 3, mode: Mode | None = None) -> list[Passage]:
-        query = " ".join(query.split())
+        query = expand_query(" ".join(query.split()))
         size = self.collection.count()
         if not query or size == 0 or k < 1:
             return []
