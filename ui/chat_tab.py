@@ -29,6 +29,7 @@ STARTERS = [
     "Plan delivery routes",
     "What is the procedure for cycle counts?",
 ]
+TABLE_PLACEHOLDER = "### Result table\n_The table of the latest answer appears here._"
 _EXPORT_DIR = Path(tempfile.gettempdir()) / "stockpilot-ui"
 
 
@@ -70,16 +71,14 @@ def build_chat_tab(workspace: Workspace) -> None:
                 starters = [gr.Button(text, size="sm") for text in STARTERS]
             reset = gr.Button("New conversation", size="sm", elem_id="reset")
         with gr.Column(scale=2):
-            table_title = gr.Markdown(
-                "### Result table\n_The table of the latest answer appears here._"
-            )
+            table_title = gr.Markdown(TABLE_PLACEHOLDER)
             table = gr.Dataframe(
                 interactive=False, wrap=True, max_height=320, elem_id="result-table"
             )
             download = gr.DownloadButton(
                 "Download CSV", visible=False, size="sm", elem_id="download-csv"
             )
-            plot = gr.Plot(label="Chart", elem_id="answer-chart")
+            plot = gr.Plot(label="Chart", elem_id="answer-chart", visible=False)
             with gr.Accordion("SOP sources", open=False, elem_id="sources"):
                 sources = gr.Markdown("_No SOP passages cited yet._")
 
@@ -134,10 +133,10 @@ def build_chat_tab(workspace: Workspace) -> None:
         return (
             [],
             new_session_id(),
-            "### Result table\n_The table of the latest answer appears here._",
+            TABLE_PLACEHOLDER,
             None,
             gr.update(value=None, visible=False),
-            None,
+            gr.update(value=None, visible=False),
             "_No SOP passages cited yet._",
         )
 
@@ -163,4 +162,5 @@ def side_panels(workspace: Workspace, reply) -> tuple:
     except Exception:
         log.exception("chart failed")
         figure = None
-    return title, table, download, figure, sources_markdown(passages(reply))
+    chart = gr.update(value=figure, visible=figure is not None)
+    return title, table, download, chart, sources_markdown(passages(reply))
