@@ -1,0 +1,131 @@
+"""`stockpilot finetune data | train | eval | report`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+
+@app.command()
+def data(
+    out: Path = Path("finetune/generated"),
+    workspace: Path = Path(".cache/finetune-workspace"),
+    answers: bool = typer.Option(
+        True, help="add answer turns from real tool runs on simulated data"
+    ),
+    answers_per_tool: int = 24,
+    seed: int = 0,
+) -> None:
+    """Generate the train/test splits from the tool registry and the agent protocol."""
+    from finetune.data import DatasetConfig, build_dataset, save_dataset
+
+    answer_sets, outputs = {}, {}
+    if answers:
+        from finetune.answers import answer_examples, build_workspace
+
+        for split, sim_seed, per_tool in (
+            ("train", 11, answers_per_tool),
+            ("test", 12, max(4, answers_per_tool // 4)),
+        ):
+            ws = build_workspace(workspace / split, sim_seed)
+            answer_sets[split], split_outputs = answer_examples(ws, split, per_tool, seed)
+            for tool, texts in split_outputs.items():
+                outputs.setdefault(split, {}).setdefault(tool, []).extend(texts)
+    dataset = build_dataset(
+        DatasetConfig(seed=seed), answer_sets, outputs.get("train"), outputs.get("test")
+    )
+    digest = save_dataset(dataset, out)
+    (out / "HASH").write_text(digest + "\n")
+    for split, examples in dataset.items():
+        kinds: dict[str, int] = {}
+        for e in examples:
+            kinds[e.kind] = kinds.get(e.kind, 0) + 1
+        typer.echo(f"{split}: {len(examples)} examples {kinds}")
+    typer.echo(f"hash {digest} -> {out}")
+
+
+@app.command()
+def train(
+    config: Path = Path("finetune/configs/lora.toml"),
+    steps: int | None = None,
+    output: str | None = None,
+    resume: bool = False,
+) -> None:
+    """Train a LoRA or AdaLoRA adapter (config file; CPU by default, GPU when present)."""
+    from finetune.train import TrainConfig
+    from finetune.train import train as run_training
+
+    cfg = TrainConfig.from_toml(config, steps=steps, output_dir=output)
+    folder = run_training(cfg, resume=resume)
+    typer.echo(json.dumps(json.loads((folder / "stockpilot.json").read_text()), indent=2))
+
+
+@app.command("eval")
+def evaluate(
+    adapter: str = typer.Option("shipped", help="adapter folder, 'shipped', or 'none'"),
+    model_source: str = typer.Option(
+        "embedded", help="embedded | HF folder | openai | openai-completions | rules"
+    ),
+    data_dir: Path = Path("finetune/generated"),
+    limit: int | None = None,
+    name: str | None = None,
+    out: Path | None = None,
+) -> None:
+    """Score a backend on the held-out split."""
+    from assistant.settings import load_settings
+    from finetune.data import load_split
+    from finetune.evaluate import TABLE_HEADER, save_report
+    from finetune.evaluate import evaluate as run_eval
+
+    settings = load_settings(
+        model_source=model_source, adapter_path=None if adapter == "none" else adapter
+    )
+    backend = make_backend(settings)
+    examples = load_split(data_dir, "test")[:limit]
+    report = run_eval(backend, examples, name or f"{model_source}+{adapter}")
+    typer.echo(TABLE_HEADER + "\n" + report.row())
+    typer.echo(json.dumps(report.per_tool_exact))
+    if out:
+        save_report(report, out)
+
+
+def make_backend(settings):
+    from assistant.model.backends import (
+        ChatEndpointBackend,
+        CompletionEndpointBackend,
+        LocalBackend,
+    )
+    from tools.registry import agent_tools
+
+    source = settings.model_source
+    if source == "rules":
+        from assistant.model.rules import RulesBackend
+
+        return RulesBackend()
+    if source in {"openai", "openai-chat"}:
+        return ChatEndpointBackend(
+            settings.openai_base_url, settings.openai_model, settings.openai_api_key
+        )
+    if source == "openai-completions":
+        return CompletionEndpointBackend(
+            settings.openai_base_url, settings.openai_model, settings.openai_api_key
+        )
+    from assistant.model.loader import load_model
+
+    loaded = load_model(source, settings.adapter_path, settings.model_cache_dir, settings.threads)
+    return LocalBackend(loaded, agent_tools(), settings.max_new_tokens)
+
+
+@app.command()
+def report(reports: list[Path]) -> None:
+    """Print the comparison table from saved eval reports."""
+    from finetune.evaluate import TABLE_HEADER, Report
+
+    typer.echo(TABLE_HEADER)
+    for path in reports:
+        data = json.loads(path.read_text())
+        typer.echo(Report(**data).row())

@@ -1,0 +1,188 @@
+"""Fine-tuning: data generator properties, LoRA/AdaLoRA on a tiny random model, evaluation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from assistant.protocol import Call
+from finetune.data import DatasetConfig, build_dataset, load_split, save_dataset
+from finetune.evaluate import arguments_match, evaluate
+from finetune.templates import TEMPLATES
+from tools.registry import agent_tools, validate_arguments
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return build_dataset(
+        DatasetConfig(per_template=3, test_per_template=2, followups=40, test_followups=10)
+    )
+
+
+def test_splits_share_no_template_and_no_entity(dataset):
+    train, test = dataset["train"], dataset["test"]
+    assert {e.template for e in train}.isdisjoint({e.template for e in test})
+    train_values = {v.lower() for e in train for v in e.entities}
+    test_values = {v.lower() for e in test if e.kind == "call" for v in e.entities}
+    # Numbers like horizons and limits are shared vocabulary, not entities: compare names/codes only.
+    named = {
+        v
+        for v in test_values
+        if not v.replace(".", "").isdigit()
+        and v
+        not in {
+            "today",
+            "tomorrow",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "critical",
+            "high",
+            "medium",
+            "low",
+            "demand_spike",
+            "demand_drop",
+            "data_error",
+            "supplier_delay",
+            "shrinkage",
+            "substitutes",
+            "late",
+            "open",
+            "at_risk",
+            "all",
+        }
+    }
+    assert named and named.isdisjoint(train_values)
+
+
+def test_every_agent_tool_is_covered_in_both_splits(dataset):
+    tools = {spec.name for spec in agent_tools()}
+    assert set(TEMPLATES) == tools
+    for split in ("train", "test"):
+        called = {c.name for e in dataset[split] for c in e.target.calls}
+        assert called == tools, split
+
+
+def test_every_target_call_validates_against_the_tool_schema(dataset):
+    calls = [c for split in dataset.values() for e in split for c in e.target.calls]
+    assert len(calls) > 300
+    for call in calls:
+        validate_arguments(call.name, call.arguments)
+
+
+def test_irrelevant_requests_are_a_real_share_of_training(dataset):
+    train = dataset["train"]
+    refusals = [e for e in train if e.kind == "refusal"]
+    assert len(refusals) / len(train) > 0.1
+    assert all(not e.target.calls for e in refusals)
+
+
+def test_saved_dataset_round_trips_with_a_stable_hash(dataset, tmp_path):
+    first = save_dataset(dataset, tmp_path / "a")
+    second = save_dataset(dataset, tmp_path / "b")
+    assert first == second
+    loaded = load_split(tmp_path / "a", "test")
+    assert [e.to_json() for e in loaded] == [e.to_json() for e in dataset["test"]]
+
+
+def test_argument_match_normalises_case_defaults_and_free_text():
+    assert arguments_match(Call("stockout_risk", {"horizon_days": 7}), Call("stockout_risk", {}))
+    assert arguments_match(
+        Call("forecast_demand", {"sku": "sku-00042"}), Call("forecast_demand", {"sku": "SKU-00042"})
+    )
+    assert not arguments_match(
+        Call("forecast_demand", {"sku": "SKU-00043"}), Call("forecast_demand", {"sku": "SKU-00042"})
+    )
+    assert not arguments_match(
+        Call("stockout_risk", {"horizon_days": 14}), Call("stockout_risk", {})
+    )
+    assert arguments_match(
+        Call("search_sops", {"query": "safety stock policy"}),
+        Call("search_sops", {"query": "the safety stock policy"}),
+    )
+    assert not arguments_match(
+        Call("search_sops", {"query": "returns"}), Call("search_sops", {"query": "safety stock"})
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory, dataset):
+    folder = tmp_path_factory.mktemp("ftdata")
+    (folder / "HASH").write_text(save_dataset(dataset, folder))
+    return folder
+
+
+@pytest.mark.parametrize("method", ["lora", "adalora"])
+def test_tiny_model_trains_saves_reloads_and_evaluates(method, tiny_data, tmp_path):
+    from peft import PeftModel
+
+    from assistant.model.backends import LocalBackend
+    from assistant.model.loader import LoadedModel
+    from finetune.train import TrainConfig, load_base, train
+
+    config = TrainConfig(
+        method=method,
+        base="tiny",
+        data_dir=str(tiny_data),
+        output_dir=str(tmp_path / "adapter"),
+        steps=4,
+        batch_size=2,
+        warmup_steps=1,
+        tinit=1,
+        tfinal=1,
+        delta_t=1,
+        save_every=2,
+    )
+    folder = train(config, progress=False)
+    meta = json.loads((folder / "stockpilot.json").read_text())
+    assert meta["base_model"] == "tiny-random-llama" and meta["method"] == method
+    assert meta["data_hash"] == (tiny_data / "HASH").read_text().strip()
+    assert meta["trainable_params"] > 0
+
+    base, tokenizer, _ = load_base(config)
+    reloaded = PeftModel.from_pretrained(base, folder).eval()
+    ids = tokenizer("which skus stock out", return_tensors="pt").input_ids
+    with torch.no_grad():
+        first, second = reloaded(ids).logits, reloaded(ids).logits
+    assert torch.equal(first, second)
+
+    backend = LocalBackend(
+        LoadedModel(reloaded.merge_and_unload(), tokenizer, "tiny"), agent_tools(), max_new_tokens=8
+    )
+    report = evaluate(backend, load_split(tiny_data, "test")[:4], "tiny", progress=False)
+    assert report.examples == 4 and report.latency_p50_s > 0
+
+
+def test_resume_continues_from_the_checkpoint(tiny_data, tmp_path):
+    from finetune.train import TrainConfig, train
+
+    config = TrainConfig(
+        base="tiny",
+        data_dir=str(tiny_data),
+        output_dir=str(tmp_path / "a"),
+        steps=3,
+        batch_size=2,
+        warmup_steps=1,
+        save_every=2,
+    )
+    train(config, progress=False)
+    state = torch.load(tmp_path / "a" / "checkpoint" / "trainer_state.pt", weights_only=False)
+    assert state["step"] == 2
+    config.steps = 5
+    train(config, resume=True, progress=False)
+    assert json.loads((tmp_path / "a" / "stockpilot.json").read_text())["steps"] == 5
+
+
+def test_adapter_for_another_base_is_refused(tmp_path):
+    from assistant.model.loader import AdapterMismatchError, check_adapter_base
+
+    (tmp_path / "adapter_config.json").write_text("{}")
+    (tmp_path / "stockpilot.json").write_text(json.dumps({"base_model": "tiny-random-llama"}))
+    with pytest.raises(AdapterMismatchError, match="trained for base model 'tiny-random-llama'"):
+        check_adapter_base(tmp_path, "SmolLM2-135M-Instruct")
+    check_adapter_base(tmp_path, "tiny-random-llama")
