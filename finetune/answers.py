@@ -93,9 +93,9 @@ def answer_examples(
         if not specs[tool].agent:
             continue
         usable = [(i, t, f) for i, (t, f) in enumerate(templates) if split_of(i) == split]
-        made = 0
+        made: list[Example] = []
         for _ in range(per_tool * 3):
-            if made >= per_tool:
+            if len(made) >= per_tool:
                 break
             index, text, fixed = rng.choice(usable)
             source = random_pool if rng.random() < error_share else pool
