@@ -12,6 +12,7 @@ from ui.chat import safe_table
 from ui.workspace import NoDataError, Workspace
 
 ALL = "all locations"
+ROUTE_COLUMNS = ["vehicle", "seq", "order_id", "customer_id", "arrival", "window", "weight_kg"]
 
 
 def build_charts_tab(app: gr.Blocks, workspace: Workspace) -> None:
@@ -34,7 +35,9 @@ def build_charts_tab(app: gr.Blocks, workspace: Workspace) -> None:
         plan = gr.Button("Plan routes", elem_id="plan-routes")
     with gr.Row(equal_height=False):
         route_plot = gr.Plot(label="Route map", elem_id="route-plot")
-        route_table = gr.Dataframe(label="Stops", interactive=False, max_height=480)
+        route_table = gr.Dataframe(
+            label="Stops", interactive=False, max_height=480, headers=ROUTE_COLUMNS
+        )
 
     def load_choices():
         try:

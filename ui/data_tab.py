@@ -40,11 +40,8 @@ def overview_markdown(settings, store: Store | None) -> str:
         today = store.today().isoformat()
     except ValueError:
         today = "n/a (no inventory yet)"
-    table = "\n".join(f"| {t} | {n:,} |" for t, n in counts.items())
-    return (
-        f"Database `{settings.database}`, planning date **{today}**\n\n"
-        f"| table | rows |\n|---|---:|\n{table}"
-    )
+    rows = " | ".join(f"{table} **{n:,}**" for table, n in counts.items())
+    return f"Database `{settings.database}`, planning date **{today}**\n\nRows: {rows}"
 
 
 def build_data_tab(app: gr.Blocks, workspace: Workspace) -> None:

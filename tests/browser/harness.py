@@ -8,6 +8,7 @@ the dataset is built in a subprocess too, with the same library calls as
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import socket
@@ -104,6 +105,43 @@ def prepare_dataset(data_dir: Path, **overrides) -> Path:
     return data_dir
 
 
+# What the dataset is made from: a change to any of these invalidates the cached copy.
+DATASET_SOURCES = (
+    "tools/store/simulate.py",
+    "tools/store/schema.sql",
+    "tools/forecasting.py",
+    "tools/anomalies.py",
+    "knowledge",
+    "pyproject.toml",
+)
+
+
+def dataset_key(params: dict) -> str:
+    digest = hashlib.sha256(repr(sorted(params.items())).encode())
+    for name in DATASET_SOURCES:
+        path = REPO / name
+        for file in sorted(path.rglob("*") if path.is_dir() else [path]):
+            if file.is_file() and "__pycache__" not in file.parts:
+                digest.update(file.relative_to(REPO).as_posix().encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cached_dataset(target: Path, **overrides) -> Path:
+    """A private copy of the test dataset, built once per source version under .cache/ (indexing
+    the SOPs alone takes most of a minute on a loaded 2-core machine)."""
+    params = {**DATASET, **overrides}
+    cache = REPO / ".cache" / "ui-browser" / dataset_key(params)
+    if not (cache / "stockpilot.duckdb").exists():
+        building = cache.with_name(cache.name + f".tmp{os.getpid()}")
+        shutil.rmtree(building, ignore_errors=True)
+        prepare_dataset(building, **params)
+        shutil.rmtree(cache, ignore_errors=True)
+        building.rename(cache)
+    shutil.copytree(cache, target)
+    return target
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -161,9 +199,3 @@ class AppServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
-
-
-def copy_dataset(source: Path, target: Path) -> Path:
-    """A private copy (the app's Data tab tests write to theirs)."""
-    shutil.copytree(source, target)
-    return target
