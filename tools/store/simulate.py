@@ -680,7 +680,7 @@ def generate(
     _inject_demand_anomalies(rng_anomaly, targets, expected, demand, labels)
 
     say("stock: replenishment and sales, day by day")
-    stock = _simulate_stock(rng_stock, catalog, series, demand, horizon, days, targets["shrinkage"])
+    stock = _simulate_stock(rng_stock, catalog, series, demand, start, days, targets["shrinkage"])
     labels += [_label("shrinkage", s, t, t, units) for t, s, units in stock.shrink]
     pos, lines, receipts, delays = _purchase_orders(catalog, series, stock, days, start)
     labels += delays
@@ -854,8 +854,8 @@ def _make_catalog(rng: np.random.Generator, skus: int, n_loc: int) -> _Catalog:
     for c in range(len(CATEGORY_NAMES)):
         mask = cat == c
         pool = np.flatnonzero(supplier_category == c)
-        if pool.size == 0:  # fewer suppliers than categories: a generalist covers it
-            pool = np.array([c % len(supplier_category)])
+        if pool.size == 0:  # fewer suppliers than categories: the wholesaler covers the rest
+            pool = np.flatnonzero(supplier_category == -1)
         supplier[mask] = rng.choice(pool, mask.sum())
     products = pd.DataFrame(
         {
@@ -907,7 +907,9 @@ def _make_suppliers(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, np.
     records, categories = [], []
     for i in range(n):
         cat = i % len(CATEGORY_NAMES)
-        trade = CATEGORIES[CATEGORY_NAMES[cat]].trade
+        if n < len(CATEGORY_NAMES) and i == n - 1:  # too few suppliers for one per category
+            cat = -1
+        trade = CATEGORIES[CATEGORY_NAMES[cat]].trade if cat >= 0 else "Wholesale"
         country = countries[int(rng.choice(len(countries), p=share / share.sum()))]
         stems, forms, tld, (lo, hi), _ = SUPPLIER_COUNTRIES[country]
         free = [s for s in stems if f"{s} {trade}" not in taken]
@@ -1210,7 +1212,7 @@ def _simulate_stock(
     catalog: _Catalog,
     series: _Series,
     demand: np.ndarray,
-    horizon: int,
+    start: date,
     days: int,
     shrink_targets: list,
 ) -> _Stock:
@@ -1219,16 +1221,22 @@ def _simulate_stock(
     Planners forecast from recorded (censored) sales, some keep no safety stock, review weekly
     or skip reviews: that is what makes stock-outs happen at a realistic rate.
     """
-    n = len(series.sku)
+    horizon, n = demand.shape
     sup = catalog.supplier[series.sku]
     loc = series.loc
     promised, lead = _lead_times(rng, catalog.suppliers, len(catalog.locations), horizon, days)
     case = catalog.products.case_pack.to_numpy()[series.sku].astype(np.int64)
     moq = catalog.suppliers.moq.to_numpy()[sup]
     moq = np.ceil(moq / case).astype(np.int64) * case
-    review = rng.choice([1, 7], n)
-    offset = rng.integers(0, 7, n) % review
-    z = np.where(rng.random(n) < 0.2, 0.0, rng.uniform(0.8, 1.8, n))
+    # Each supplier takes orders on one or two fixed weekdays: one PO per order day carries
+    # every SKU of that supplier and warehouse that is due, as buyers really batch them.
+    order_days = np.zeros((len(promised), 7), dtype=bool)
+    for i in range(len(promised)):
+        order_days[i, rng.choice(5, int(rng.choice([1, 2], p=[0.6, 0.4])), replace=False)] = True
+    weekday0 = start.weekday()
+    review = np.rint(7 / order_days.sum(axis=1))[sup]
+    z = np.where(rng.random(n) < 0.3, 0.0, rng.uniform(0.8, 1.8, n))  # 30% keep no safety stock
+    bias = rng.uniform(0.75, 1.1, n)  # most planners under-forecast a little
     cover = rng.uniform(7, 28, n)
     alpha = rng.uniform(0.05, 0.15, n)
     plan_lead = promised[sup] + review
@@ -1236,6 +1244,7 @@ def _simulate_stock(
     f = series.level * rng.uniform(0.8, 1.2, n)  # the planners' belief about daily demand
 
     def reorder_point(f: np.ndarray) -> np.ndarray:
+        f = f * bias
         return f * plan_lead + z * np.sqrt(f * (1 + f / 4)) * np.sqrt(plan_lead)
 
     low = reorder_point(f)
@@ -1268,7 +1277,7 @@ def _simulate_stock(
                 shrunk.append((t, s, units))
         sales[t], on_hand[t], lost[t] = sold, oh, want - sold
         f = np.where(t >= series.launch, f + alpha * (sold - f), f)
-        due = (t % review == offset) & (t >= order_from) & (rng.random(n) >= 0.05)
+        due = order_days[sup, (weekday0 + t) % 7] & (t >= order_from) & (rng.random(n) >= 0.08)
         point = reorder_point(f)
         position = oh + on_order
         idx = np.flatnonzero(due & (position <= point))
@@ -1455,46 +1464,51 @@ def _customer_orders(
         cum = np.cumsum(series.level[mask])
         pools.append((series.sku[mask], cum / cum[-1] if cum.size else cum))
     loc_weight = np.array([w for *_, w in LOCATIONS[:n_loc]])
+    loc_ids = catalog.locations.location_id.tolist()
+    # Enough customers per warehouse that a day's 60 stops are 60 different addresses.
     customers = [
-        _customer_points(rng, catalog.locations.iloc[i], max(40, skus // (3 * n_loc)))
+        _customer_points(rng, catalog.locations.iloc[i], max(80, skus // (3 * n_loc)))
         for i in range(n_loc)
     ]
+    windows = np.arange(480, 901, 30)  # delivery windows open between 08:00 and 15:00
 
-    def fill(basket: list[int], loc: int, count: int) -> None:
+    def fill(basket: list[int], loc: int, extra: int) -> None:
+        """Add up to ``extra`` popular SKUs, never a second member of a substitute group."""
         ids, cum = pools[loc]
         if not ids.size:
             return
-        for pick in ids[np.searchsorted(cum, rng.random(count + 2))]:
-            if len(basket) >= count + 1 and basket:
+        wanted = len(basket) + extra
+        for pick in ids[np.searchsorted(cum, rng.random(extra + 3))]:
+            if len(basket) >= wanted:
                 break
-            taken = [substitute_of[b] for b in basket]
-            if pick in basket or (substitute_of[pick] >= 0 and substitute_of[pick] in taken):
+            group = substitute_of[pick]
+            if pick in basket or (group >= 0 and any(substitute_of[b] == group for b in basket)):
                 continue
             basket.append(int(pick))
 
-    records, lines = [], []
+    records: list[tuple] = []
+    lines: list[tuple[int, int, int]] = []
 
-    def add(order_date: date, delivery: date, loc: int, basket: list[int]) -> None:
+    def add(ordered: date, delivery: date, loc: int, customer: int, basket: list[int]) -> None:
         if not basket:
             return
         qty = rng.geometric(0.65, len(basket))
-        cust = customers[loc]
-        c = int(rng.integers(len(cust)))
-        windowed = rng.random() < 0.5
-        tw_start = int(rng.choice(np.arange(480, 901, 30))) if windowed else None
+        ids, lat, lon = customers[loc]
+        tw_start = int(rng.choice(windows)) if rng.random() < 0.5 else None
+        tw_end = tw_start + int(rng.choice([120, 180, 240])) if tw_start is not None else None
         records.append(
-            {
-                "order_date": order_date,
-                "delivery_date": delivery,
-                "location_id": catalog.locations.location_id.iat[loc],
-                "customer_id": cust.customer_id.iat[c],
-                "lat": cust.lat.iat[c],
-                "lon": cust.lon.iat[c],
-                "weight_kg": round(float((qty * catalog.weight[basket]).sum()) + 0.2, 2),
-                "volume_m3": round(float((qty * catalog.volume[basket]).sum()), 4),
-                "tw_start_min": tw_start,
-                "tw_end_min": tw_start + int(rng.choice([120, 180, 240])) if windowed else None,
-            }
+            (
+                ordered,
+                delivery,
+                loc_ids[loc],
+                ids[customer],
+                lat[customer],
+                lon[customer],
+                round(float((qty * catalog.weight[basket]).sum()) + 0.2, 2),
+                round(float((qty * catalog.volume[basket]).sum()), 4),
+                tw_start,
+                tw_end,
+            )
         )
         lines.extend((len(records) - 1, b, int(q)) for b, q in zip(basket, qty, strict=True))
 
@@ -1504,33 +1518,41 @@ def _customer_orders(
             members = comp[int(rng.integers(len(comp)))]
             loc = int(catalog.home[members[0]])
             chosen = members[rng.random(members.size) < 0.9]
-            basket = [
-                int(x) for x in (chosen if chosen.size >= 2 else rng.permutation(members)[:2])
-            ]
+            if chosen.size < 2:
+                chosen = rng.permutation(members)[:2]
+            basket = [int(x) for x in chosen]
             extra = int(rng.poisson(0.6))
         else:
             loc = int(rng.choice(n_loc, p=loc_weight / loc_weight.sum()))
             extra = 1 + int(rng.poisson(1.0))
-        if extra:
-            fill(basket, loc, len(basket) + extra - 1)
+        fill(basket, loc, extra)
         ordered = today - timedelta(days=int(rng.integers(1, BASKET_DAYS + 1)))
         delivered = min(
             ordered + timedelta(days=int(rng.integers(1, 4))), today - timedelta(days=1)
         )
-        add(ordered, delivered, loc, basket)
-    for loc in range(n_loc):  # the delivery runs routing plans for
+        add(ordered, delivered, loc, int(rng.integers(len(customers[loc][0]))), basket)
+    for loc in range(n_loc):  # the delivery runs that routing plans: today and the next 2 days
         for ahead in range(3):
-            for _ in range(int(rng.integers(25, 61))):
+            stops = rng.permutation(len(customers[loc][0]))[: int(rng.integers(25, 61))]
+            for customer in stops:
                 basket = []
-                fill(basket, loc, int(rng.integers(0, 3)))
-                add(
-                    today - timedelta(days=int(rng.integers(1, 4))),
-                    today + timedelta(days=ahead),
-                    loc,
-                    basket,
-                )
+                fill(basket, loc, int(rng.integers(1, 4)))
+                ordered = today - timedelta(days=int(rng.integers(1, 4)))
+                add(ordered, today + timedelta(days=ahead), loc, int(customer), basket)
 
-    orders = pd.DataFrame(records)
+    columns = [
+        "order_date",
+        "delivery_date",
+        "location_id",
+        "customer_id",
+        "lat",
+        "lon",
+        "weight_kg",
+        "volume_m3",
+        "tw_start_min",
+        "tw_end_min",
+    ]
+    orders = pd.DataFrame(records, columns=columns)
     orders["seq"] = np.arange(len(orders))
     orders = orders.sort_values(["order_date", "seq"], kind="stable")
     ids = np.empty(len(orders), dtype=object)
@@ -1554,19 +1576,16 @@ def _customer_orders(
     return orders, line_frame
 
 
-def _customer_points(rng: np.random.Generator, location: pd.Series, n: int) -> pd.DataFrame:
+def _customer_points(
+    rng: np.random.Generator, location: pd.Series, n: int
+) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Customers at most ~40 km from the warehouse (uniform over the disc)."""
     r = 40 * np.sqrt(rng.random(n)) * 0.97
     angle = rng.uniform(0, 2 * np.pi, n)
     lat = location.lat + r * np.cos(angle) / 110.574
     lon = location.lon + r * np.sin(angle) / (111.320 * math.cos(math.radians(location.lat)))
-    return pd.DataFrame(
-        {
-            "customer_id": [f"CU-{location.location_id}-{i + 1:04d}" for i in range(n)],
-            "lat": np.round(lat, 5),
-            "lon": np.round(lon, 5),
-        }
-    )
+    ids = [f"CU-{location.location_id}-{i + 1:04d}" for i in range(n)]
+    return ids, np.round(lat, 5), np.round(lon, 5)
 
 
 # -- tables and files -------------------------------------------------------------------------

@@ -6,9 +6,8 @@ CREATE TABLE IF NOT EXISTS true_demand (          -- history and hidden future
     sku VARCHAR NOT NULL,
     location_id VARCHAR NOT NULL,
     expected DOUBLE NOT NULL,                      -- the demand process mean (noise floor)
-    demand INTEGER NOT NULL,                       -- realised, unconstrained demand
-    PRIMARY KEY (date, sku, location_id)
-);
+    demand INTEGER NOT NULL                        -- realised, unconstrained demand
+);                                                 -- unique (date, sku, location_id); no index: 9 M rows
 
 CREATE TABLE IF NOT EXISTS future_inventory (      -- what really happens after 'today'
     date DATE NOT NULL,

@@ -1,0 +1,205 @@
+"""`stockpilot data ...`: generate sample data, import files, and summarise the data store.
+
+A thin layer: the work is done by tools.store.simulate, tools.store.importer and ``store_info``
+(which the UI can call too). Bad input ends with a one-line error and exit code 2.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from tools.store.db import Store
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+SHOWN_PROBLEMS = 50
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _settings():
+    from pydantic import ValidationError
+
+    from assistant.settings import load_settings
+
+    try:
+        return load_settings()
+    except (ValidationError, ValueError, OSError) as error:
+        _fail(f"cannot read the settings (stockpilot.toml / STOCKPILOT_*): {error}")
+
+
+@app.command()
+def generate(
+    skus: int = typer.Option(300, help="number of products"),
+    days: int = typer.Option(730, help="days of history before --today"),
+    seed: int = typer.Option(7, help="random seed: the same seed gives the same data"),
+    today: str = typer.Option(None, help="planning date YYYY-MM-DD (default 2026-11-30)"),
+    locations: int = typer.Option(3, help="warehouses: BER, HAM, MUC, FRA, CGN, ..."),
+    future_days: int = typer.Option(28, help="days of hidden future kept in the truth file"),
+) -> None:
+    """Simulate a store's history into the database, and its ground truth into a separate file."""
+    from assistant.settings import today_default
+    from tools.store.simulate import generate as simulate
+
+    settings = _settings()
+    try:
+        planning_date = date.fromisoformat(today) if today else today_default()
+    except ValueError:
+        _fail(f"--today: cannot read '{today}' as a date; use YYYY-MM-DD")
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        typer.echo(f"[{time.perf_counter() - started:6.1f}s] {message}")
+
+    try:
+        summary = simulate(
+            settings.database,
+            settings.truth_database,
+            skus=skus,
+            days=days,
+            seed=seed,
+            today=planning_date,
+            locations=locations,
+            future_days=future_days,
+            progress=progress,
+        )
+    except ValueError as error:
+        _fail(str(error))
+    except OSError as error:
+        _fail(f"cannot write the database: {error}")
+    typer.echo(
+        f"[{summary.seconds:6.1f}s] done: {summary.skus} SKUs x {summary.days} days, "
+        f"{summary.series} series, {summary.total_rows:,} rows, "
+        f"{summary.stockout_rate:.1%} of series-days out of stock"
+    )
+    typer.echo(f"  database: {summary.db_path}")
+    typer.echo(f"  truth:    {summary.truth_path}  (ground truth for tests and benchmarks only)")
+    for table, n in summary.rows.items():
+        typer.echo(f"  {table:22s} {n:>12,}")
+
+
+@app.command("import")
+def import_command(
+    paths: list[Path] = typer.Argument(
+        ..., help="CSV or Parquet files, one table each (products.csv, sales.parquet, ...)"
+    ),
+    table: str = typer.Option(
+        None, "--table", help="table for all files, when their names do not say it"
+    ),
+    check: bool = typer.Option(False, "--check", help="validate only, write nothing"),
+) -> None:
+    """Import files all-or-nothing; problems are listed by file, data row (header not counted) and column."""
+    from tools.store.importer import ImportValidationError, import_files, validate_files
+
+    settings = _settings()
+    store = Store(settings.database)
+    try:
+        if check:
+            problems = validate_files(store, paths, table=table)
+            if problems:
+                raise ImportValidationError(problems)
+            typer.echo(f"ok: {len(paths)} file(s) would import cleanly")
+            return
+        report = import_files(store, paths, table=table)
+    except ImportValidationError as error:
+        typer.echo(
+            f"error: import refused, nothing was written ({len(error.problems)} problems)", err=True
+        )
+        for problem in error.problems[:SHOWN_PROBLEMS]:
+            typer.echo(f"  {problem}", err=True)
+        if len(error.problems) > SHOWN_PROBLEMS:
+            typer.echo(f"  ... and {len(error.problems) - SHOWN_PROBLEMS} more", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    typer.echo(f"{report} ({report.seconds:.1f}s)")
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """A summary of what the data store holds."""
+
+    path: str
+    today: date | None
+    first_date: date | None
+    last_date: date | None
+    counts: dict[str, int]
+    skus: int
+    locations: int
+    suppliers: int
+    open_pos: int
+    late_pos: int  # open or partial, promised before today
+    open_alerts: int
+
+    def lines(self) -> list[str]:
+        span = f"{self.first_date} .. {self.last_date}" if self.first_date else "no history"
+        out = [
+            f"database:   {self.path}",
+            f"today:      {self.today or 'unknown'}",
+            f"history:    {span}",
+            f"entities:   {self.skus:,} SKUs, {self.locations} locations, {self.suppliers} suppliers",
+            f"purchasing: {self.open_pos:,} open POs, {self.late_pos:,} of them late",
+            f"alerts:     {self.open_alerts:,} open",
+            "rows:",
+        ]
+        return out + [f"  {table:22s} {n:>12,}" for table, n in self.counts.items()]
+
+
+def store_info(store: Store) -> StoreInfo:
+    counts = store.counts()
+    first, last = store.con.execute("SELECT min(date), max(date) FROM inventory").fetchall()[0]
+    try:
+        today = store.today()
+    except ValueError:
+        today = None
+    open_pos, late_pos = store.con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE promised_date < ?) FROM purchase_orders "
+        "WHERE status IN ('open', 'partial')",
+        [today or date.max],
+    ).fetchall()[0]
+    open_alerts = store.con.execute("SELECT count(*) FROM alerts WHERE status = 'open'").fetchall()[
+        0
+    ][0]
+    return StoreInfo(
+        path=store.path,
+        today=today,
+        first_date=first,
+        last_date=last,
+        counts=counts,
+        skus=counts.get("products", 0),
+        locations=counts.get("locations", 0),
+        suppliers=counts.get("suppliers", 0),
+        open_pos=int(open_pos),
+        late_pos=int(late_pos),
+        open_alerts=int(open_alerts),
+    )
+
+
+@app.command()
+def info() -> None:
+    """Row counts, date range, today, entities, open and late POs, open alerts."""
+    import duckdb
+
+    settings = _settings()
+    path = settings.database
+    if not path.exists():
+        _fail(
+            f"{path}: no database yet; run `stockpilot data generate` or `stockpilot data import` first"
+        )
+    try:
+        store = Store(path, read_only=True)
+    except duckdb.Error as error:
+        _fail(f"{path}: cannot open the database: {error}")
+    try:
+        for line in store_info(store).lines():
+            typer.echo(line)
+    finally:
+        store.close()
