@@ -516,6 +516,7 @@ class RunForecastsResult(ToolResult):
     seconds: float
     series_per_second: float
     backend: str
+    n_jobs: int
     class_counts: dict[str, int]
     model_mix: dict[str, dict[str, int]]  # demand class -> model -> series
 
@@ -696,7 +697,8 @@ def run_forecasts(
         kept = store.forecasts()
         table = pd.concat([kept[kept["location_id"] != location_id], table], ignore_index=True)
     store.replace_table("forecasts", table)
-    return _run_result(fc, req.horizon_days, time.perf_counter() - started, backend, today)
+    seconds = time.perf_counter() - started
+    return _run_result(fc, req.horizon_days, seconds, backend, n_jobs, today)
 
 
 def _forecast_table(fc: pd.DataFrame, run_at: datetime) -> pd.DataFrame:
@@ -720,7 +722,7 @@ def _forecast_table(fc: pd.DataFrame, run_at: datetime) -> pd.DataFrame:
 
 
 def _run_result(
-    fc: pd.DataFrame, horizon: int, seconds: float, backend: str, today: date
+    fc: pd.DataFrame, horizon: int, seconds: float, backend: str, n_jobs: int, today: date
 ) -> RunForecastsResult:
     per_series = fc.groupby("unique_id")[["demand_class", "model"]].first()
     mix: dict[str, dict[str, int]] = {}
@@ -738,6 +740,7 @@ def _run_result(
         seconds=round(seconds, 1),
         series_per_second=round(n / max(seconds, 1e-9), 1),
         backend=backend,
+        n_jobs=n_jobs,
         class_counts={c: sum(m.values()) for c, m in mix.items()},
         model_mix=mix,
         evidence=Evidence(
