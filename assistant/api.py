@@ -40,10 +40,9 @@ from assistant.settings import Settings
 
 MODEL_ID = "stockpilot"
 REMEMBERED_CONVERSATIONS = 256
-# Where markdown()'s evidence starts in an earlier answer sent back by a client.
-_EVIDENCE = re.compile(
-    r"\n\n(?:```text\n|> source: `|> tool `|Unverified \(not in any tool result\): )"
-)
+UNVERIFIED = "Unverified (not in any tool result): "  # streamed answers list what they could not mark
+# Where the evidence starts in an earlier answer that a client sends back.
+_EVIDENCE = re.compile(r"\n\n(?:```text\n|> source: `|> tool `|" + re.escape(UNVERIFIED) + ")")
 
 
 class ChatMessage(BaseModel):
@@ -162,7 +161,7 @@ def usage(reply: AssistantReply) -> dict:
 def unverified_line(reply: AssistantReply) -> str:
     """Streamed tokens cannot be marked in place: the list of unsupported items follows them."""
     items = list(dict.fromkeys(reply.grounding.unsupported))
-    return f"Unverified (not in any tool result): {', '.join(items)}" if items else ""
+    return UNVERIFIED + ", ".join(items) if items else ""
 
 
 def _tool_event(run) -> dict:
