@@ -40,7 +40,8 @@ from assistant.settings import Settings
 
 MODEL_ID = "stockpilot"
 REMEMBERED_CONVERSATIONS = 256
-UNVERIFIED = "Unverified (not in any tool result): "  # streamed answers list what they could not mark
+# Streamed tokens cannot be marked in place: a line after them lists the unsupported items.
+UNVERIFIED = "Unverified (not in any tool result): "
 # Where the evidence starts in an earlier answer that a client sends back.
 _EVIDENCE = re.compile(r"\n\n(?:```text\n|> source: `|> tool `|" + re.escape(UNVERIFIED) + ")")
 
