@@ -228,7 +228,26 @@ def _prepare(
     batches.sort(key=lambda b: TABLES.index(b.table))  # parents first
     _check_keys(store, batches, problems)
     _check_references(store, batches, problems)
-    return batches, problems
+    return batches, _in_reading_order(problems, paths, batches)
+
+
+def _in_reading_order(
+    problems: list[ImportProblem], paths: list[Path], batches: list[_Batch]
+) -> list[ImportProblem]:
+    """Sort problems as a user reads the files: file by file, row by row, left to right."""
+    file_rank = {str(p): i for i, p in enumerate(paths)}
+    columns = {b.file: list(b.frame.columns) for b in batches}
+
+    def position(problem: ImportProblem) -> tuple[int, int, int]:
+        names = columns.get(problem.file, [])
+        first = (problem.column or "").split(",")[0].strip()
+        return (
+            file_rank.get(problem.file, len(paths)),
+            problem.row or 0,
+            names.index(first) if first in names else -1,
+        )
+
+    return sorted(problems, key=position)
 
 
 def _unknown_table(name: str) -> str:
