@@ -1,16 +1,73 @@
-"""Anomaly detection over sales, inventory and POs, and the alerts it raises."""
+"""Anomaly detection over sales, inventory and POs, and the alerts it raises.
+
+``scan_anomalies`` loads the recent daily panel of every (SKU, location) series as numpy
+arrays and applies vectorised rules, the ones the alert SOPs describe:
+
+- demand_spike: sales above a rolling 28-day median by more than 4 robust standard deviations
+  (MAD), by a minimum number of units and above the series' usual 99th percentile; promotion
+  days are judged against the promotion-adjusted level.
+- demand_drop: a 7-day window selling under half of the level before it, judged only on days
+  that ended with stock (a stock-out censors sales, it is not a drop).
+- data_error: records that cannot be right: negative on-hand, sales the stock movement does
+  not show (a fat-finger 10x booking), sales above 10x the series' 99th percentile.
+- shrinkage: on-hand falling by more than sales explain, net of receipts.
+- supplier_delay: POs a week or more past their promised date (open, or received that late).
+
+Alerts go to the ``alerts`` table with structured JSON evidence, so ``explain_alert`` can rank
+likely causes later without rescanning. Thresholds are module constants, named once.
+"""
 
 from __future__ import annotations
 
+import json
+import time
+import warnings
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Literal
 
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
 from tools.arguments import Limit, Location, Sku, lowered
-from tools.registry import Request, ToolContext, ToolResult, tool
+from tools.registry import Evidence, Request, ToolContext, ToolError, ToolResult, tool
+from tools.store import Store
 
 AlertKind = Literal["demand_spike", "demand_drop", "data_error", "supplier_delay", "shrinkage"]
 Severity = Literal["low", "medium", "high", "critical"]
+KINDS = ("data_error", "supplier_delay", "demand_spike", "demand_drop", "shrinkage")
+SEVERITIES = ("critical", "high", "medium", "low")
+
+BASELINE_DAYS = 28  # rolling window of the robust level
+HISTORY_DAYS = 365  # for each series' usual 99th percentile and promotion lifts
+MIN_BASELINE_DAYS = 7  # fewer clean days: no judgement
+MAD_SCALE = 1.4826  # MAD -> standard deviation for normal data
+SPIKE_Z = 4.0
+SPIKE_MIN_UNITS = 10  # SOP-06: a spike is at least this many units above the median
+SPIKE_RATIO = 3.0  # and at least 3x the usual level: daily demand is heavy-tailed
+SPIKE_P99_FACTOR = 1.8  # and clearly above the series' usual 99th-percentile day
+SPIKE_MIN_LEVEL = 1.0  # series selling under a unit a day (lumpy) have no meaningful spikes
+SPIKE_RECENT_DAYS = 7
+SPIKE_RUN_Z, SPIKE_RUN_RATIO = 3.0, 2.5  # bars for days that are elevated two or more in a row
+DROP_WINDOW = 14  # two weeks: single weeks of heavy-tailed demand dip by chance
+DROP_RATIO = 0.4  # under 40% of the usual level
+DROP_Z = 3.5
+DROP_MIN_LEVEL = 1.0  # only series that normally sell at least a unit a day
+DROP_MIN_OPEN_DAYS = 10  # uncensored days needed in a window
+ERROR_P99_FACTOR = 10.0  # SOP-09: sales above 10x the usual 99th percentile day
+MIN_HISTORY_DAYS = 90  # days of sales history before a series' p99 means anything
+ERROR_MIN_UNITS = 3  # booked sales missing from the stock movement by at least this much...
+ERROR_SHARE = 0.5  # ...and by at least half the booking
+SHRINK_MIN_UNITS = 2
+SHRINK_MIN_SHARE = 0.02  # SOP-11: more than 2% of on-hand...
+SHRINK_MIN_VALUE = 500.0  # ...or more than EUR 500 at cost
+DELAY_ALERT_DAYS = 7  # ordinary slippage is a few days; a week past the promise is an anomaly
+CONTEXT_DAYS = 7  # days before an event kept in the evidence series window
+A_CLASS_SHARE = 0.8  # SKUs making the top 80% of revenue are A-class
 
 
+# -- request / result models -----------------------------------------------------------------
 class ListAlertsRequest(Request):
     severity: lowered(Severity | None) = None
     kind: lowered(AlertKind | None) = None
@@ -24,19 +81,1142 @@ class ExplainAlertRequest(Request):
 
 
 class ScanRequest(Request):
-    lookback_days: int = 28
+    lookback_days: int = Field(28, ge=7, le=365)
+
+
+class AlertRow(BaseModel):
+    alert_id: str
+    kind: str
+    severity: str
+    status: str
+    sku: str | None
+    location_id: str | None
+    supplier_id: str | None
+    po_number: str | None
+    start_date: date
+    end_date: date
+    observed: float | None
+    expected_low: float | None
+    expected_high: float | None
+    summary: str
+
+
+class AlertList(ToolResult):
+    total: int  # open alerts matching the filters (the list may be cut to the limit)
+    counts: dict[str, int]  # matching alerts per severity
+    alerts: list[AlertRow]
+
+    def render(self) -> str:
+        if not self.alerts:
+            return "No open alerts match."
+        counts = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n)
+        lines = [f"{self.total} open alerts ({counts}); showing {len(self.alerts)}:"]
+        lines += [f"{a.alert_id} {a.severity} {a.kind}: {a.summary}" for a in self.alerts]
+        return "\n".join(lines)
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([a.model_dump() for a in self.alerts])
+
+
+class Cause(BaseModel):
+    cause: str  # promotion, data_error, stockout_censoring, supplier_delay, shrinkage, ...
+    detail: str
+    weight: float  # 0-1: how strongly the evidence points at it
+
+
+class AlertExplanation(ToolResult):
+    alert: AlertRow
+    causes: list[Cause]
+    sop_query: str  # what to search the SOPs for: the handling procedure of this alert kind
+    facts: dict
+
+    def render(self) -> str:
+        a = self.alert
+        where = " ".join(x for x in (a.sku, a.location_id, a.po_number) if x)
+        period = a.start_date.isoformat() + (
+            "" if a.end_date == a.start_date else f"..{a.end_date.isoformat()}"
+        )
+        lines = [f"{a.alert_id} {a.severity} {a.kind} {where} {period}: {a.summary}"]
+        if a.observed is not None:
+            lines.append(
+                f"Observed {_num(a.observed)}; expected {_num(a.expected_low)}-{_num(a.expected_high)}."
+            )
+        lines.append(
+            "Likely causes: " + "; ".join(f"{i}) {c.detail}" for i, c in enumerate(self.causes, 1))
+        )
+        lines.append(f"SOP: {self.sop_query}")
+        return "\n".join(lines)
+
+
+class ScanResult(ToolResult):
+    lookback_days: int
+    window_start: date
+    window_end: date
+    series: int
+    counts: dict[str, int]  # alerts per kind
+    severities: dict[str, int]
+    seconds: float
+
+    def render(self) -> str:
+        kinds = ", ".join(f"{n} {k}" for k, n in self.counts.items())
+        sev = ", ".join(f"{n} {s}" for s, n in self.severities.items() if n)
+        return (
+            f"Scanned {self.series} series {self.window_start.isoformat()}..{self.window_end.isoformat()}: "
+            f"{sum(self.counts.values())} alerts ({kinds}; {sev}) in {self.seconds:.1f} s."
+        )
+
+
+def _num(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "n/a"
+    return f"{value:.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:.1f}"
+
+
+# -- the daily panel -------------------------------------------------------------------------
+@dataclass
+class Panel:
+    """(series x day) arrays over [start, end]; the scan window is the last ``lookback`` days."""
+
+    keys: pd.DataFrame  # sku, location_id, unit_cost, price, a_class
+    dates: pd.DatetimeIndex
+    sales: np.ndarray  # float32, NaN = no record
+    on_hand: np.ndarray  # float32, NaN = no record
+    receipts: np.ndarray  # float32 units received that day
+    discount: np.ndarray  # float32 promotion discount % (0 = no promotion)
+    lookback: int
+
+    @property
+    def w0(self) -> int:
+        return len(self.dates) - self.lookback
+
+    def day(self, column: int) -> date:
+        return self.dates[column].date()
+
+
+def load_panel(store: Store, today: date, lookback: int) -> Panel:
+    start = today - timedelta(days=lookback + HISTORY_DAYS)
+    end = today - timedelta(days=1)
+    keys = store.query(
+        "SELECT DISTINCT sku, location_id FROM inventory WHERE date BETWEEN ? AND ? ORDER BY sku, location_id",
+        [start, end],
+    )
+    # Row and column indices are computed in SQL and fetched as numpy: at 10k series this is
+    # millions of cells, too many for a pandas pivot on a small machine.
+    cells = store.con.execute(
+        "WITH k AS (SELECT sku, location_id, row_number() OVER (ORDER BY sku, location_id) - 1 AS r "
+        "FROM (SELECT DISTINCT sku, location_id FROM inventory WHERE date BETWEEN ? AND ?)) "
+        "SELECT k.r, date_diff('day', ?::DATE, i.date) AS c, i.on_hand, coalesce(s.units, 0) AS units "
+        "FROM inventory i JOIN k USING (sku, location_id) LEFT JOIN sales s USING (date, sku, location_id) "
+        "WHERE i.date BETWEEN ? AND ?",
+        [start, end, start, start, end],
+    ).fetchnumpy()
+    dates = pd.date_range(start, end, freq="D")
+    shape = (len(keys), len(dates))
+    sales, on_hand = np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
+    row, col = np.asarray(cells["r"], np.int64), np.asarray(cells["c"], np.int64)
+    sales[row, col] = np.asarray(cells["units"], np.float32)
+    on_hand[row, col] = np.asarray(cells["on_hand"], np.float32)
+    receipts = _receipts(store, keys, start, end, shape)
+    discount = _discounts(store, keys, dates)
+    keys = _with_products(store, keys, sales[:, : len(dates) - lookback])
+    return Panel(keys, dates, sales, on_hand, receipts, discount, lookback)
+
+
+def _series_index(frame: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
+    lookup = pd.Series(np.arange(len(keys)), index=pd.MultiIndex.from_frame(keys))
+    return lookup.reindex(pd.MultiIndex.from_frame(frame[["sku", "location_id"]])).to_numpy()
+
+
+def _receipts(store: Store, keys: pd.DataFrame, start: date, end: date, shape) -> np.ndarray:
+    lines = store.query(
+        "SELECT l.sku, p.location_id, l.received_date AS date, sum(l.qty_received) AS qty "
+        "FROM po_lines l JOIN purchase_orders p USING (po_number) "
+        "WHERE l.received_date BETWEEN ? AND ? AND l.qty_received > 0 GROUP BY ALL",
+        [start, end],
+    )
+    out = np.zeros(shape, np.float32)
+    if lines.empty:
+        return out
+    row = _series_index(lines, keys)
+    ok = ~np.isnan(row.astype(float))
+    col = (pd.to_datetime(lines.date) - pd.Timestamp(start)).dt.days.to_numpy()
+    np.add.at(out, (row[ok].astype(int), col[ok]), lines.qty.to_numpy(np.float32)[ok])
+    return out
+
+
+def _discounts(store: Store, keys: pd.DataFrame, dates: pd.DatetimeIndex) -> np.ndarray:
+    promos = store.promotions(start=dates[0].date(), end=dates[-1].date())
+    out = np.zeros((len(keys), len(dates)), np.float32)
+    if promos.empty:
+        return out
+    series = keys.reset_index().rename(columns={"index": "row"})
+    local = promos[promos.location_id.notna()].merge(series, on=["sku", "location_id"])
+    every = promos[promos.location_id.isna()].drop(columns="location_id").merge(series, on="sku")
+    for p in pd.concat([local, every]).itertuples():
+        a = max(0, (pd.Timestamp(p.start_date) - dates[0]).days)
+        b = min(len(dates) - 1, (pd.Timestamp(p.end_date) - dates[0]).days)
+        out[p.row, a : b + 1] = np.maximum(out[p.row, a : b + 1], p.discount_pct)
+    return out
+
+
+def _with_products(store: Store, keys: pd.DataFrame, history: np.ndarray) -> pd.DataFrame:
+    products = store.query("SELECT sku, unit_cost, price FROM products")
+    keys = keys.merge(products, on="sku", how="left")
+    revenue = np.nansum(history, axis=1) * keys.price.fillna(0).to_numpy()
+    order = np.argsort(-revenue)
+    share = np.cumsum(revenue[order]) / max(revenue.sum(), 1e-9)
+    a_class = np.zeros(len(keys), bool)
+    a_class[order[share <= A_CLASS_SHARE]] = True
+    if len(order):
+        a_class[order[0]] = True
+    return keys.assign(a_class=a_class)
+
+
+# -- robust rolling statistics ---------------------------------------------------------------
+def rolling_median_mad(
+    values: np.ndarray, first: int, count: int, window: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median, MAD and number of non-NaN values of ``values[:, c - window : c]`` for each column
+    c in [first, first + count): NaN-aware, vectorised by sorting the windows (NaN sorts last)."""
+    block = values[:, first - window : first + count - 1]
+    windows = np.lib.stride_tricks.sliding_window_view(block, window, axis=1)  # (S, count, window)
+    ordered = np.sort(windows, axis=2)
+    n = np.sum(~np.isnan(ordered), axis=2)
+    median = _sorted_median(ordered, n)
+    deviation = np.sort(np.abs(windows - median[..., None]), axis=2)
+    mad = _sorted_median(deviation, n)
+    return median, mad, n
+
+
+def _sorted_median(ordered: np.ndarray, n: np.ndarray) -> np.ndarray:
+    lo = np.clip((n - 1) // 2, 0, None)[..., None]
+    hi = np.clip(n // 2, 0, None)[..., None]
+    med = (
+        0.5
+        * (np.take_along_axis(ordered, lo, axis=2) + np.take_along_axis(ordered, hi, axis=2))[
+            ..., 0
+        ]
+    )
+    return np.where(n > 0, med, np.nan)
+
+
+# -- detectors ----------------------------------------------------------------------------------
+@dataclass
+class Finding:
+    """One detected event before it becomes an alert row."""
+
+    kind: str
+    series: int | None
+    first: int  # panel columns
+    last: int
+    observed: float
+    expected_low: float
+    expected_high: float
+    value: float  # EUR impact used for severity
+    facts: dict
+    po_number: str | None = None
+    supplier_id: str | None = None
+    location_id: str | None = None
+    dates: tuple[date, date] | None = None  # PO alerts: promised date .. last day seen late
+    severity: str = "medium"
+
+
+def balance_residual(p: Panel) -> np.ndarray:
+    """Units the stock lost beyond what sales explain: on_hand[t-1] + receipts[t] - sales[t] -
+    on_hand[t]. Positive: unexplained loss; negative: sales booked that stock never showed."""
+    out = np.full(p.sales.shape, np.nan, np.float32)
+    out[:, 1:] = p.on_hand[:, :-1] + p.receipts[:, 1:] - p.sales[:, 1:] - p.on_hand[:, 1:]
+    return out
+
+
+def usual_p99(p: Panel, errors: np.ndarray) -> np.ndarray:
+    """Each series' 99th-percentile day before the scan window, promotions and errors left out."""
+    hist = p.sales[:, : p.w0].copy()
+    hist[(p.discount[:, : p.w0] > 0) | errors[:, : p.w0]] = np.nan
+    return nan_quantile_rows(hist, 0.99)
+
+
+def nan_quantile_rows(values: np.ndarray, q: float) -> np.ndarray:
+    """Linear-interpolated quantile of each row ignoring NaN (np.nanpercentile loops over rows)."""
+    ordered = np.sort(values, axis=1)
+    n = np.sum(~np.isnan(values), axis=1)
+    pos = q * np.maximum(n - 1, 0)
+    lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
+    rows = np.arange(len(values))
+    low, high = ordered[rows, lo], ordered[rows, hi]
+    return np.where(n > 0, low + (high - low) * (pos - lo), np.nan)
+
+
+def detect_data_errors(p: Panel, residual: np.ndarray) -> tuple[list[Finding], np.ndarray]:
+    """Negative on-hand, sales the stock never showed, absurd sales (10x the usual p99)."""
+    negative = p.on_hand < 0
+    phantom = (residual <= -ERROR_MIN_UNITS) & (-residual >= ERROR_SHARE * p.sales)
+    # the day after a negative booking carries its mirror image, not a new error
+    after_negative = np.zeros_like(negative)
+    after_negative[:, 1:] = negative[:, :-1]
+    phantom &= ~negative & ~after_negative
+    # A sale the stock movement confirms is real, however large (a launch, a bulk order): the
+    # p99 rule only judges days whose stock balance cannot be checked.
+    history = np.sum(~np.isnan(p.sales[:, : p.w0]), axis=1) >= MIN_HISTORY_DAYS
+    p99 = np.maximum(usual_p99(p, negative | phantom), 1.0)
+    absurd = history[:, None] & (p.sales > ERROR_P99_FACTOR * p99[:, None]) & np.isnan(residual)
+    errors = negative | phantom | absurd
+    findings = []
+    for s, c in zip(*np.nonzero(errors[:, p.w0 :]), strict=True):
+        c = int(c) + p.w0
+        findings.append(
+            _data_error(p, int(s), c, residual, bool(negative[s, c]), bool(absurd[s, c]))
+        )
+    return findings, errors | after_negative
+
+
+def _data_error(
+    p: Panel, s: int, c: int, residual: np.ndarray, negative: bool, absurd: bool
+) -> Finding:
+    cost = float(p.keys.unit_cost.iat[s] or 0)
+    expected_stock = (
+        float(p.on_hand[s, c - 1] + p.receipts[s, c] - p.sales[s, c]) if c else float("nan")
+    )
+    if negative:
+        units = float(p.on_hand[s, c])
+        facts = {
+            "rule": "negative on-hand",
+            "table": "inventory",
+            "on_hand": units,
+            "expected_on_hand": expected_stock,
+        }
+        return Finding(
+            "data_error", s, c, c, units, 0.0, max(0.0, expected_stock), abs(units) * cost, facts
+        )
+    booked = float(p.sales[s, c])
+    moved = booked + float(residual[s, c]) if not np.isnan(residual[s, c]) else float("nan")
+    rule = "sales above 10x the usual p99" if absurd else "sales not reflected in stock"
+    facts = {
+        "rule": rule,
+        "table": "sales",
+        "sales_booked": booked,
+        "stock_movement": moved,
+        "ratio": round(booked / moved, 1) if moved and moved > 0 else None,
+    }
+    low = max(0.0, moved) if not np.isnan(moved) else 0.0
+    return Finding("data_error", s, c, c, booked, low, low, abs(booked - low) * cost, facts)
+
+
+def detect_shrinkage(p: Panel, residual: np.ndarray, errors: np.ndarray) -> list[Finding]:
+    before = p.on_hand[:, :-1] + p.receipts[:, 1:]
+    share = np.zeros_like(residual)
+    share[:, 1:] = residual[:, 1:] / np.maximum(before, 1)
+    value = residual * p.keys.unit_cost.fillna(0).to_numpy(np.float32)[:, None]
+    clean = ~errors & (p.on_hand >= 0)
+    clean[:, 1:] &= p.on_hand[:, :-1] >= 0
+    hit = (
+        clean
+        & (residual >= SHRINK_MIN_UNITS)
+        & ((share > SHRINK_MIN_SHARE) | (value > SHRINK_MIN_VALUE))
+    )
+    findings = []
+    for s, first, last in _runs(hit[:, p.w0 :]):
+        a, b = first + p.w0, last + p.w0
+        lost = float(np.nansum(residual[s, a : b + 1]))
+        expected = float(p.on_hand[s, b] + lost)
+        facts = {
+            "rule": "on-hand fell more than sales and receipts explain",
+            "units_lost": lost,
+            "receipts": float(p.receipts[s, a : b + 1].sum()),
+            "on_hand_after": float(p.on_hand[s, b]),
+            "value_at_cost": round(lost * float(p.keys.unit_cost.iat[s] or 0), 2),
+        }
+        findings.append(
+            Finding(
+                "shrinkage",
+                s,
+                a,
+                b,
+                float(p.on_hand[s, b]),
+                expected,
+                expected,
+                facts["value_at_cost"],
+                facts,
+            )
+        )
+    return findings
+
+
+def promotion_lift(p: Panel, errors: np.ndarray) -> dict[float, float]:
+    """Typical sales lift per discount level, measured on past promotion days of all series
+    (median of promo-day sales over the series' median non-promotion day)."""
+    hist = p.sales[:, : p.w0].copy()
+    hist[errors[:, : p.w0] | (p.on_hand[:, : p.w0] <= 0)] = np.nan
+    promo = p.discount[:, : p.w0]
+    base = np.where(promo > 0, np.nan, hist)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        level = np.nanmedian(base, axis=1)
+    lifts: dict[float, float] = {}
+    for d in np.unique(promo[promo > 0]):
+        rows, cols = np.nonzero(promo == d)
+        ratio = hist[rows, cols] / np.maximum(level[rows], 1.0)
+        ratio = ratio[~np.isnan(ratio) & (level[rows] >= 2)]
+        if ratio.size >= 20:
+            lifts[float(d)] = float(np.median(ratio))
+    return lifts
+
+
+def _lift_array(p: Panel, lifts: dict[float, float]) -> np.ndarray:
+    window = p.discount[:, p.w0 :]
+    out = np.ones_like(window)
+    fallback = float(np.median(list(lifts.values()))) if lifts else 1.0
+    for d in np.unique(window[window > 0]):
+        out[window == d] = max(1.0, lifts.get(float(d), fallback))
+    return out
+
+
+def detect_spikes(p: Panel, errors: np.ndarray) -> list[Finding]:
+    clean = np.where(errors | (p.discount > 0) | (p.on_hand <= 0), np.nan, p.sales)
+    median, mad, n = rolling_median_mad(clean, p.w0, p.lookback, BASELINE_DAYS)
+    # a rising series (launch ramp, trend) is judged against its last week if that is higher
+    recent, _, n_recent = rolling_median_mad(clean, p.w0, p.lookback, SPIKE_RECENT_DAYS)
+    base = np.where(n_recent >= 4, np.fmax(median, recent), median)
+    lift = _lift_array(p, promotion_lift(p, errors))
+    level = base * lift
+    scale = np.maximum(MAD_SCALE * mad, np.sqrt(np.maximum(level, 1.0))) * np.sqrt(lift)
+    x = p.sales[:, p.w0 :]
+    p99 = usual_p99(p, errors)[:, None] * lift
+    with np.errstate(invalid="ignore"):
+        usable = (n >= MIN_BASELINE_DAYS) & (base >= SPIKE_MIN_LEVEL) & ~errors[:, p.w0 :]
+        usable &= (x - level) >= SPIKE_MIN_UNITS
+        strong = (
+            usable
+            & ((x - level) > SPIKE_Z * scale)
+            & (x >= SPIKE_RATIO * level)
+            & (x > SPIKE_P99_FACTOR * p99)
+        )
+        # Natural heavy-tail days come alone; two elevated days in a row are a sustained jump
+        # and pass at lower bars.
+        weak = (
+            usable
+            & ((x - level) > SPIKE_RUN_Z * scale)
+            & (x >= SPIKE_RUN_RATIO * level)
+            & (x > p99)
+        )
+    paired = weak & (np.roll(weak, 1, axis=1) | np.roll(weak, -1, axis=1))
+    paired[:, 0] &= weak[:, 1]
+    paired[:, -1] &= weak[:, -2]
+    hit = strong | paired
+    findings = []
+    for s, first, last in _runs(hit):
+        peak = first + int(np.nanargmax(x[s, first : last + 1]))
+        a, b = first + p.w0, last + p.w0
+        lo = max(0.0, float(level[s, peak] - 2 * scale[s, peak]))
+        hi = float(level[s, peak] + 2 * scale[s, peak])
+        excess = float(np.nansum(x[s, first : last + 1] - level[s, first : last + 1]))
+        facts = {
+            "rule": f"sales > rolling {BASELINE_DAYS}-day median + {SPIKE_Z:g} robust sd, >= {SPIKE_MIN_UNITS} units",
+            "peak_date": p.day(peak + p.w0).isoformat(),
+            "peak_units": float(x[s, peak]),
+            "median": float(median[s, peak]),
+            "mad": float(mad[s, peak]),
+            "p99": float(p99[s, peak]),
+            "promotion_lift": float(lift[s, peak]),
+            "excess_units": round(excess, 1),
+            "z": round(float((x[s, peak] - level[s, peak]) / scale[s, peak]), 1),
+        }
+        findings.append(
+            Finding(
+                "demand_spike",
+                s,
+                a,
+                b,
+                float(x[s, peak]),
+                lo,
+                hi,
+                excess * float(p.keys.price.iat[s] or 0),
+                facts,
+            )
+        )
+    return findings
+
+
+def detect_drops(p: Panel, errors: np.ndarray) -> list[Finding]:
+    """7-day windows (ending in the scan window) that sold under half the level of the 28 days
+    before them, counting only days that ended with stock on hand."""
+    open_day = (p.on_hand > 0) & ~errors & ~np.isnan(p.sales)
+    clean = np.where(open_day & (p.discount == 0), p.sales, np.nan)
+    first = p.w0 - DROP_WINDOW + 1  # the first window starts here
+    median, mad, n = rolling_median_mad(clean, first, p.lookback, BASELINE_DAYS)
+    sold = np.where(open_day, p.sales, 0.0)
+    csum = np.concatenate([np.zeros((len(sold), 1)), np.cumsum(sold, axis=1)], axis=1)
+    ccount = np.concatenate([np.zeros((len(sold), 1)), np.cumsum(open_day, axis=1)], axis=1)
+    ends = np.arange(p.w0, p.w0 + p.lookback) + 1
+    observed = csum[:, ends] - csum[:, ends - DROP_WINDOW]
+    days = ccount[:, ends] - ccount[:, ends - DROP_WINDOW]
+    expected = median * days
+    sd = np.maximum(MAD_SCALE * mad, np.sqrt(np.maximum(median, 1.0))) * np.sqrt(
+        np.maximum(days, 1)
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hit = (
+            (n >= MIN_BASELINE_DAYS)
+            & (median >= DROP_MIN_LEVEL)
+            & (days >= DROP_MIN_OPEN_DAYS)
+            & (observed < DROP_RATIO * expected)
+            & ((observed - expected) / sd < -DROP_Z)
+        )
+    findings = []
+    # Every day of a flagged window is covered; overlapping windows make one event.
+    covered = np.zeros((hit.shape[0], hit.shape[1] + DROP_WINDOW - 1), bool)
+    for k in range(DROP_WINDOW):
+        covered[:, k : k + hit.shape[1]] |= hit
+    for s, a_win, last in _runs(covered):
+        a, b = first + a_win, first + last  # a_win is also the index of the first flagged window
+        span = slice(a, b + 1)
+        days_open = int(open_day[s, span].sum())
+        obs = float(np.nansum(np.where(open_day[s, span], p.sales[s, span], 0)))
+        level = float(median[s, a_win])
+        spread = (
+            2
+            * max(MAD_SCALE * float(mad[s, a_win]), np.sqrt(max(level, 1.0)))
+            * np.sqrt(max(days_open, 1))
+        )
+        facts = {
+            "rule": f"{DROP_WINDOW}-day sales < {DROP_RATIO:.0%} of the prior {BASELINE_DAYS}-day level",
+            "median_before": level,
+            "days_with_stock": days_open,
+            "days": b - a + 1,
+            "stockout_days": int((p.on_hand[s, span] <= 0).sum()),
+            "drop_share": round(1 - obs / max(level * days_open, 1e-9), 2),
+        }
+        findings.append(
+            Finding(
+                "demand_drop",
+                s,
+                a,
+                b,
+                obs,
+                max(0.0, level * days_open - spread),
+                level * days_open + spread,
+                max(0.0, level * days_open - obs) * float(p.keys.price.iat[s] or 0),
+                facts,
+            )
+        )
+    return findings
+
+
+def _runs(mask: np.ndarray):
+    """(row, first, last) of each run of consecutive True values along axis 1."""
+    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), bool)
+    padded[:, 1:-1] = mask
+    diff = np.diff(padded.astype(np.int8), axis=1)
+    starts, ends = np.nonzero(diff == 1), np.nonzero(diff == -1)
+    for s, a, b in zip(starts[0], starts[1], ends[1] - 1, strict=True):
+        yield int(s), int(a), int(b)
+
+
+def detect_supplier_delays(store: Store, today: date, lookback: int) -> list[Finding]:
+    """Open POs at least DELAY_ALERT_DAYS past their promised date, and POs received that late
+    within the scan window."""
+    from tools.suppliers import OPEN_STATUSES, line_facts, po_headers, typical_delay_days
+
+    facts = line_facts(store)
+    if facts.empty:
+        return []
+    po = po_headers(facts)
+    usual = typical_delay_days(facts, today)
+    start = pd.Timestamp(today - timedelta(days=lookback))
+    now = pd.Timestamp(today)
+    is_open = po.status.isin(OPEN_STATUSES)
+    late_open = is_open & ((now - po.promised_date).dt.days >= DELAY_ALERT_DAYS)
+    done = po.status == "received"
+    late_done = (
+        done
+        & (po.receipt_date >= start)
+        & ((po.receipt_date - po.promised_date).dt.days >= DELAY_ALERT_DAYS)
+    )
+    findings = []
+    late = po[late_open | late_done]
+    lines = {k: g for k, g in facts[facts.po_number.isin(late.po_number)].groupby("po_number")}
+    for row in late.itertuples():
+        open_now = row.status in OPEN_STATUSES
+        end = (now - pd.Timedelta(days=1)) if open_now else row.receipt_date
+        days_late = int(((now if open_now else row.receipt_date) - row.promised_date).days)
+        items = lines[row.po_number]
+        facts_row = {
+            "rule": f"PO {'still open' if open_now else 'received'} {days_late} days after the promised date",
+            "status": row.status,
+            "order_date": row.order_date.date().isoformat(),
+            "promised_date": row.promised_date.date().isoformat(),
+            "received_date": None if open_now else row.receipt_date.date().isoformat(),
+            "days_late": days_late,
+            "supplier_usual_delay_days": usual.get(row.supplier_id, 0),
+            "lines": [
+                {
+                    "sku": r.sku,
+                    "qty_ordered": int(r.qty_ordered),
+                    "qty_outstanding": int(max(0, r.qty_ordered - r.qty_received)),
+                }
+                for r in items.itertuples()
+            ],
+        }
+        findings.append(
+            Finding(
+                "supplier_delay",
+                None,
+                0,
+                0,
+                float(days_late),
+                0.0,
+                float(usual.get(row.supplier_id, 0)),
+                0.0,
+                facts_row,
+                po_number=row.po_number,
+                supplier_id=row.supplier_id,
+                location_id=row.location_id,
+                dates=(row.promised_date.date(), end.date()),
+            )
+        )
+    return findings
+
+
+# -- severity ----------------------------------------------------------------------------------
+def _level(value: float, limits: tuple[float, float, float]) -> str:
+    """value vs (medium, high, critical) limits."""
+    for name, limit in zip(("critical", "high", "medium"), reversed(limits), strict=True):
+        if value >= limit:
+            return name
+    return "low"
+
+
+def grade(p: Panel, f: Finding) -> str:
+    """Severity from magnitude and stock/financial impact, following the alert SOPs."""
+    if f.kind == "data_error":  # never below medium: SOP-09 blocks decisions on the data
+        return _level(max(f.value, 1.0), (0.0, 1_000, 10_000))
+    if f.kind == "shrinkage":  # SOP-11 approval limits
+        return _level(f.value, (SHRINK_MIN_VALUE, 1_000, 2_500))
+    if f.kind == "supplier_delay":
+        return f.severity
+    s = f.series
+    a_class = bool(p.keys.a_class.iat[s])
+    if f.kind == "demand_spike":  # SOP-06
+        after = p.on_hand[s, f.first : p.w0 + p.lookback]
+        if np.nanmin(after) <= 0:
+            f.facts["stockout_after"] = True
+            return "critical"
+        stock_before = float(p.on_hand[s, f.first - 1])
+        if a_class or f.facts["excess_units"] > 0.5 * max(stock_before, 0):
+            return "high"
+        return "medium"
+    # demand_drop (SOP-08): A-class is high, else medium
+    return "high" if a_class else "medium"
+
+
+def _delay_severity(store: Store, findings: list[Finding], today: date) -> None:
+    """SOP-10: critical if a SKU on the PO is projected to stock out within 3 days, high within 7."""
+    from tools.suppliers import trailing_cover
+
+    pairs = [
+        (ln["sku"], f.location_id)
+        for f in findings
+        if f.facts["status"] != "received"
+        for ln in f.facts["lines"]
+        if ln["qty_outstanding"] > 0
+    ]
+    cover = trailing_cover(store, pairs, today)
+    for f in findings:
+        if f.facts["status"] == "received":
+            f.severity = "medium" if f.observed >= 2 * DELAY_ALERT_DAYS else "low"
+            continue
+        outs = [
+            cover[(ln["sku"], f.location_id)]
+            for ln in f.facts["lines"]
+            if ln["qty_outstanding"] > 0
+        ]
+        days = [(o.stockout_date - today).days for o in outs if o.stockout_date is not None]
+        soonest = min(days) if days else None
+        f.facts["stock_impact"] = [
+            {
+                "sku": o.sku,
+                "on_hand": o.on_hand,
+                "days_of_cover": o.days_of_cover,
+                "stockout_date": o.stockout_date.isoformat() if o.stockout_date else None,
+            }
+            for o in outs
+        ]
+        f.severity = (
+            "critical"
+            if soonest is not None and soonest <= 3
+            else "high"
+            if soonest is not None and soonest <= 7
+            else "medium"
+        )
+
+
+# -- from findings to alert rows ---------------------------------------------------------------------
+def _series_window(p: Panel, s: int, a: int, b: int) -> dict:
+    lo = max(0, a - CONTEXT_DAYS)
+    cols = range(lo, b + 1)
+    return {
+        "dates": [p.day(c).isoformat() for c in cols],
+        "sales": [None if np.isnan(p.sales[s, c]) else float(p.sales[s, c]) for c in cols],
+        "on_hand": [None if np.isnan(p.on_hand[s, c]) else float(p.on_hand[s, c]) for c in cols],
+        "receipts": [float(p.receipts[s, c]) for c in cols],
+        "discount_pct": [float(p.discount[s, c]) for c in cols],
+    }
+
+
+def _summary(f: Finding, sku: str | None, loc: str | None, start: date, end: date) -> str:
+    where = f"{sku} at {loc}"
+    period = start.isoformat() if start == end else f"{start.isoformat()}..{end.isoformat()}"
+    x = f.facts
+    if f.kind == "demand_spike":
+        return (
+            f"{where} sold {_num(f.observed)} on {x['peak_date']} vs {_num(f.expected_low)}-"
+            f"{_num(f.expected_high)} expected ({period})"
+        )
+    if f.kind == "demand_drop":
+        return (
+            f"{where} sold {_num(f.observed)} in {period} vs {_num(f.expected_low)}-{_num(f.expected_high)} "
+            f"expected ({x['drop_share']:.0%} below, {x['days_with_stock']} days with stock)"
+        )
+    if f.kind == "data_error":
+        if x["table"] == "inventory":
+            return f"{where} on-hand booked as {_num(f.observed)} on {period}: stock cannot be negative"
+        return (
+            f"{where} sales booked {_num(f.observed)} on {period} but stock fell by "
+            f"{_num(x['stock_movement'])}: likely entry error"
+        )
+    if f.kind == "shrinkage":
+        return (
+            f"{where} lost {_num(x['units_lost'])} units on {period} not explained by sales or receipts "
+            f"(EUR {x['value_at_cost']:,.0f} at cost)"
+        )
+    state = "still open" if x["status"] != "received" else f"received {x['received_date']}"
+    return (
+        f"{f.po_number} from {f.supplier_id} to {f.location_id} {x['days_late']} days late: promised "
+        f"{x['promised_date']}, {state}"
+    )
+
+
+def _alert_rows(
+    p: Panel, findings: list[Finding], promotions: pd.DataFrame, now: datetime
+) -> pd.DataFrame:
+    rows = []
+    for f in findings:
+        if f.kind == "supplier_delay":
+            (start, end), loc = f.dates, f.location_id
+            skus = [ln["sku"] for ln in f.facts["lines"]]
+            sku = skus[0] if len(skus) == 1 else None
+        else:
+            start, end = p.day(f.first), p.day(f.last)
+            sku, loc = p.keys.sku.iat[f.series], p.keys.location_id.iat[f.series]
+            f.facts["series_window"] = _series_window(p, f.series, f.first, f.last)
+            f.facts["promotions"] = _promotions_near(promotions, sku, loc, start, end)
+        rows.append(
+            {
+                "created_at": now,
+                "kind": f.kind,
+                "severity": f.severity,
+                "status": "open",
+                "sku": sku,
+                "location_id": loc,
+                "supplier_id": f.supplier_id,
+                "po_number": f.po_number,
+                "start_date": start,
+                "end_date": end,
+                "observed": round(f.observed, 2),
+                "expected_low": round(f.expected_low, 2),
+                "expected_high": round(f.expected_high, 2),
+                "summary": _summary(f, sku, loc, start, end),
+                "evidence": json.dumps(_jsonable(f.facts)),
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "created_at",
+            "kind",
+            "severity",
+            "status",
+            "sku",
+            "location_id",
+            "supplier_id",
+            "po_number",
+            "start_date",
+            "end_date",
+            "observed",
+            "expected_low",
+            "expected_high",
+            "summary",
+            "evidence",
+        ],
+    )
+    frame["_sev"] = frame.severity.map(SEVERITIES.index)
+    frame["_kind"] = frame.kind.map(KINDS.index)
+    frame = frame.sort_values(
+        ["_sev", "_kind", "end_date", "sku", "location_id", "po_number"],
+        ascending=[True, True, False, True, True, True],
+        na_position="last",
+    )
+    frame.insert(0, "alert_id", [f"A-{i}" for i in range(1, len(frame) + 1)])
+    return frame.drop(columns=["_sev", "_kind"]).reset_index(drop=True)
+
+
+def _promotions_near(
+    promotions: pd.DataFrame, sku: str, loc: str, start: date, end: date
+) -> list[dict]:
+    """Promotions of the SKU at the location (or everywhere) overlapping the event or the week before.
+    ``promotions`` has Timestamp start/end columns and is indexed by sku."""
+    if sku not in promotions.index:
+        return []
+    near = promotions.loc[[sku]]
+    near = near[
+        (near.location_id.isna() | (near.location_id == loc))
+        & (near.start_date <= pd.Timestamp(end + timedelta(days=1)))
+        & (near.end_date >= pd.Timestamp(start - timedelta(days=CONTEXT_DAYS)))
+    ]
+    return [
+        {
+            "promo_id": r.promo_id,
+            "start_date": r.start_date.date().isoformat(),
+            "end_date": r.end_date.date().isoformat(),
+            "discount_pct": float(r.discount_pct),
+        }
+        for r in near.itertuples()
+    ]
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+# -- the scan ----------------------------------------------------------------------------------------
+def scan(store: Store, lookback_days: int = 28, today: date | None = None) -> pd.DataFrame:
+    """All alerts for the last ``lookback_days`` as rows of the alerts table (not written)."""
+    today = today or store.today()
+    p = load_panel(store, today, lookback_days)
+    residual = balance_residual(p)
+    errors, error_mask = detect_data_errors(p, residual)
+    findings = errors + detect_shrinkage(p, residual, error_mask)
+    findings += detect_spikes(p, error_mask) + detect_drops(p, error_mask)
+    for f in findings:
+        f.severity = grade(p, f)
+    delays = detect_supplier_delays(store, today, lookback_days)
+    _delay_severity(store, delays, today)
+    promotions = store.promotions(start=p.dates[0].date(), end=today)
+    for column in ("start_date", "end_date"):
+        promotions[column] = pd.to_datetime(promotions[column])
+    promotions = promotions.set_index("sku", drop=False)
+    return _alert_rows(
+        p, findings + delays, promotions, datetime.combine(today, datetime.min.time())
+    )
+
+
+@tool(
+    "scan_anomalies",
+    "scan all data and rewrite the alerts table",
+    ScanRequest,
+    agent=False,
+    writes=True,
+)
+def scan_anomalies(ctx: ToolContext, req: ScanRequest) -> ScanResult:
+    started = time.perf_counter()
+    store, today = ctx.store, ctx.store.today()
+    frame = scan(store, req.lookback_days, today)
+    try:
+        store.replace_table("alerts", frame)
+    except Exception as error:  # read-only connection: a user-fixable setup problem
+        if "read-only" in str(error).lower() or "read only" in str(error).lower():
+            raise ToolError(
+                "scan_anomalies: the store is open read-only; open it writable to save alerts"
+            ) from None
+        raise
+    start = today - timedelta(days=req.lookback_days)
+    return ScanResult(
+        lookback_days=req.lookback_days,
+        window_start=start,
+        window_end=today - timedelta(days=1),
+        series=int(
+            store.scalar("SELECT count(*) FROM (SELECT DISTINCT sku, location_id FROM inventory)")
+        ),
+        counts={k: int((frame.kind == k).sum()) for k in KINDS},
+        severities={s: int((frame.severity == s).sum()) for s in SEVERITIES},
+        seconds=round(time.perf_counter() - started, 2),
+        evidence=Evidence(
+            sources=["sales", "inventory", "po_lines", "purchase_orders", "promotions", "products"],
+            method="vectorised rolling median/MAD, stock-balance and PO-date rules (see tools.anomalies)",
+            period=f"{start.isoformat()}..{(today - timedelta(days=1)).isoformat()}",
+        ),
+    )
+
+
+# -- reading alerts ------------------------------------------------------------------------------------
+def _row(record: dict) -> AlertRow:
+    def clean(v):
+        return None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT else v
+
+    return AlertRow(**{k: clean(record.get(k)) for k in AlertRow.model_fields})
 
 
 @tool("list_alerts", "open anomaly alerts, most severe first", ListAlertsRequest)
-def list_alerts(ctx: ToolContext, req: ListAlertsRequest) -> ToolResult:
-    raise NotImplementedError
+def list_alerts(ctx: ToolContext, req: ListAlertsRequest) -> AlertList:
+    store = ctx.store
+    sku = store.product(req.sku)["sku"] if req.sku else None
+    frame = store.alerts(status="open", kind=req.kind, sku=sku)
+    if req.location:
+        frame = frame[frame.location_id == store.location(req.location)["location_id"]]
+    counts = {s: int((frame.severity == s).sum()) for s in SEVERITIES}
+    if req.severity:
+        frame = frame[frame.severity == req.severity]
+    return AlertList(
+        total=len(frame),
+        counts=counts,
+        alerts=[_row(r) for r in frame.head(req.limit).to_dict("records")],
+        evidence=Evidence(
+            sources=["alerts"],
+            method="written by the last anomaly scan",
+            notes=[] if len(frame) <= req.limit else [f"{len(frame) - req.limit} more not shown"],
+        ),
+    )
 
 
 @tool("explain_alert", "evidence and likely causes for one alert", ExplainAlertRequest)
-def explain_alert(ctx: ToolContext, req: ExplainAlertRequest) -> ToolResult:
-    raise NotImplementedError
+def explain_alert(ctx: ToolContext, req: ExplainAlertRequest) -> AlertExplanation:
+    store = ctx.store
+    record = store.alert(req.alert_id)
+    evidence = (
+        json.loads(record["evidence"])
+        if isinstance(record["evidence"], str)
+        else dict(record["evidence"])
+    )
+    alert = _row(record)
+    causes = rank_causes(store, alert, evidence)
+    return AlertExplanation(
+        alert=alert,
+        causes=causes,
+        sop_query=f"handling {alert.kind} alerts",
+        facts=evidence,
+        evidence=Evidence(
+            sources=["alerts", "alerts.evidence", "purchase_orders", "promotions"],
+            method="causes ranked from the alert's stored evidence and related open alerts/POs",
+            period=f"{alert.start_date.isoformat()}..{alert.end_date.isoformat()}",
+        ),
+    )
 
 
-@tool("scan_anomalies", "scan all data and rewrite the alerts table", ScanRequest, agent=False, writes=True)
-def scan_anomalies(ctx: ToolContext, req: ScanRequest) -> ToolResult:
-    raise NotImplementedError
+# -- likely causes ------------------------------------------------------------------------------------
+def rank_causes(store: Store, alert: AlertRow, evidence: dict) -> list[Cause]:
+    causes = _CAUSES[alert.kind](store, alert, evidence)
+    return sorted(causes, key=lambda c: -c.weight)
+
+
+def _related_errors(store: Store, alert: AlertRow) -> list[dict]:
+    if not alert.sku:
+        return []
+    others = store.alerts(status="open", kind="data_error", sku=alert.sku)
+    others = others[
+        (others.location_id == alert.location_id)
+        & (others.alert_id != alert.alert_id)
+        & (pd.to_datetime(others.start_date) <= pd.Timestamp(alert.end_date))
+        & (pd.to_datetime(others.end_date) >= pd.Timestamp(alert.start_date - timedelta(days=1)))
+    ]
+    return others.to_dict("records")
+
+
+def _late_inbound(store: Store, alert: AlertRow) -> list[dict]:
+    """Open POs for the alert's SKU and location whose promised date has passed."""
+    if not alert.sku:
+        return []
+    lines = store.po_lines(
+        statuses=["open", "partial"], skus=[alert.sku], location_id=alert.location_id
+    )
+    late = lines[
+        pd.to_datetime(lines.promised_date) < pd.Timestamp(alert.end_date + timedelta(days=1))
+    ]
+    return late.to_dict("records")
+
+
+def _promo_cause(evidence: dict, alert: AlertRow) -> list[Cause]:
+    out = []
+    for promo in evidence.get("promotions", []):
+        overlaps = (
+            promo["start_date"] <= alert.end_date.isoformat()
+            and promo["end_date"] >= alert.start_date.isoformat()
+        )
+        when = f"{promo['start_date']}..{promo['end_date']}"
+        if overlaps:
+            out.append(
+                Cause(
+                    cause="promotion",
+                    weight=0.8 if alert.kind == "demand_spike" else 0.3,
+                    detail=f"promotion {promo['promo_id']} ({promo['discount_pct']:.0f}% off, {when}) overlaps",
+                )
+            )
+        elif alert.kind == "demand_drop":
+            out.append(
+                Cause(
+                    cause="promotion_ended",
+                    weight=0.5,
+                    detail=f"promotion {promo['promo_id']} ({when}) ended just before: sales return to normal",
+                )
+            )
+    return out
+
+
+def _spike_causes(store: Store, alert: AlertRow, ev: dict) -> list[Cause]:
+    causes = _promo_cause(ev, alert)
+    for err in _related_errors(store, alert):
+        causes.append(
+            Cause(
+                cause="data_error",
+                weight=0.9,
+                detail=f"data error {err['alert_id']} on the same SKU and dates",
+            )
+        )
+    lift = ev.get("promotion_lift", 1.0) or 1.0
+    if lift > 1 and causes and causes[0].cause == "promotion":
+        causes[0].detail += f"; sales still exceed the usual {lift:.1f}x promotion lift"
+        causes[0].weight = 0.5
+    if ev.get("stockout_after"):
+        causes.append(
+            Cause(
+                cause="stockout",
+                weight=0.4,
+                detail="stock ran out after the spike: demand was even higher",
+            )
+        )
+    causes.append(
+        Cause(
+            cause="genuine_demand",
+            weight=0.45 if len(causes) == 0 else 0.3,
+            detail=f"genuine demand ({_num(ev.get('peak_units'))} vs median {_num(ev.get('median'))}): "
+            "check for a bulk order or an event",
+        )
+    )
+    return causes
+
+
+def _drop_causes(store: Store, alert: AlertRow, ev: dict) -> list[Cause]:
+    causes = _promo_cause(ev, alert)
+    out_days = int(ev.get("stockout_days", 0))
+    if out_days:
+        causes.append(
+            Cause(
+                cause="stockout_censoring",
+                weight=min(0.9, 0.3 + 0.1 * out_days),
+                detail=f"{out_days} of {ev.get('days')} days ended out of stock: lost sales, not lost demand",
+            )
+        )
+    for line in _late_inbound(store, alert):
+        causes.append(
+            Cause(
+                cause="supplier_delay",
+                weight=0.5,
+                detail=f"inbound {line['po_number']} promised {str(line['promised_date'])[:10]} is late",
+            )
+        )
+    for err in _related_errors(store, alert):
+        causes.append(
+            Cause(
+                cause="data_error",
+                weight=0.6,
+                detail=f"data error {err['alert_id']} in the same period",
+            )
+        )
+    causes.append(
+        Cause(
+            cause="genuine_drop",
+            weight=0.4 if not causes else 0.2,
+            detail=f"genuine drop ({ev.get('drop_share', 0):.0%} below the prior level): check listing, "
+            "price and competitors",
+        )
+    )
+    return causes
+
+
+def _error_causes(store: Store, alert: AlertRow, ev: dict) -> list[Cause]:
+    if ev.get("table") == "inventory":
+        return [
+            Cause(
+                cause="data_error",
+                weight=0.9,
+                detail=f"stock booked as {_num(ev.get('on_hand'))}, expected about {_num(ev.get('expected_on_hand'))}: "
+                "sign slip in the stock booking",
+            )
+        ]
+    ratio = ev.get("ratio")
+    pattern = f"booked {_num(ev.get('sales_booked'))} while stock fell by {_num(ev.get('stock_movement'))}"
+    if ratio and 8 <= ratio <= 12:
+        pattern += f" ({ratio:g}x: an extra zero)"
+    return [
+        Cause(cause="data_error", weight=0.9, detail=f"entry error: {pattern}"),
+        Cause(cause="duplicate_import", weight=0.2, detail="an order line imported twice"),
+    ]
+
+
+def _delay_causes(store: Store, alert: AlertRow, ev: dict) -> list[Cause]:
+    usual = ev.get("supplier_usual_delay_days", 0)
+    causes = [
+        Cause(
+            cause="supplier_delay",
+            weight=0.9,
+            detail=f"{alert.po_number} {ev.get('days_late')} days past its promised {ev.get('promised_date')}; "
+            f"the supplier is usually {usual} days late",
+        )
+    ]
+    outs = [x for x in ev.get("stock_impact", []) if x.get("stockout_date")]
+    if outs:
+        first = min(outs, key=lambda x: x["stockout_date"])
+        causes.append(
+            Cause(
+                cause="stock_impact",
+                weight=0.7,
+                detail=f"{first['sku']} projected to stock out {first['stockout_date']} without it",
+            )
+        )
+    return causes
+
+
+def _shrink_causes(store: Store, alert: AlertRow, ev: dict) -> list[Cause]:
+    causes = [
+        Cause(
+            cause="shrinkage",
+            weight=0.6,
+            detail=f"{_num(ev.get('units_lost'))} units (EUR {ev.get('value_at_cost', 0):,.0f} at cost) "
+            "vanished: theft, damage or mis-pick; request a recount",
+        )
+    ]
+    if ev.get("receipts"):
+        causes.append(
+            Cause(
+                cause="receiving_error",
+                weight=0.5,
+                detail=f"{_num(ev['receipts'])} units were received the same day: check the receipt count",
+            )
+        )
+    for err in _related_errors(store, alert):
+        causes.append(
+            Cause(
+                cause="data_error",
+                weight=0.7,
+                detail=f"data error {err['alert_id']} nearby: late booking",
+            )
+        )
+    return causes
+
+
+_CAUSES = {
+    "demand_spike": _spike_causes,
+    "demand_drop": _drop_causes,
+    "data_error": _error_causes,
+    "supplier_delay": _delay_causes,
+    "shrinkage": _shrink_causes,
+}
