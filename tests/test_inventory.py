@@ -278,7 +278,7 @@ def test_stockout_risk_ranks_and_recommends_expediting_the_late_po(ctx):
     )
     assert top.action.startswith("expedite PO-200")
     assert top.inbound[0].expected_date == TODAY + timedelta(days=6)
-    assert "PO-200" in result.render() and "2026-03-07" in result.render()
+    assert "SKU-1 BER 49% out 2026-03-07: expedite PO-200 (due 2026-03-08)" in result.render()
     assert list(result.table().columns)[:4] == ["sku", "name", "location_id", "probability"]
 
 

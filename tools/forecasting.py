@@ -484,23 +484,33 @@ class ForecastResult(ToolResult):
             f"{_num(self.recent_avg_daily)}/day sold over the last 28 d. Model {self.model}, demand {self.demand_class}."
         )
         if self.horizon_days <= 7:
-            text += (
-                " Daily: " + ", ".join(f"{d.date:%m-%d} {_num(d.mean)}" for d in self.days) + "."
-            )
+            text += f" Daily from {self.start}: " + ", ".join(_num(d.mean) for d in self.days) + "."
         else:
-            text += (
-                " Weekly from "
-                + ", ".join(f"{start}: {_num(total)}" for start, total in self._weeks())
-                + "."
-            )
+            text += " Weekly totals: " + "; ".join(self._week_runs()) + "."
         if self.imputed_stockout_days:
             text += f" {self.imputed_stockout_days} stock-out days in history treated as lost sales, not zero demand."
         return text
 
-    def _weeks(self) -> list[tuple[date, float]]:
-        return [
-            (self.days[i].date, sum(d.mean for d in self.days[i : i + 7]))
+    def _week_runs(self) -> list[str]:
+        """Weekly totals by start date, equal neighbours merged: a flat forecast is one phrase."""
+        weeks = [
+            (
+                self.days[i].date,
+                _num(sum(d.mean for d in self.days[i : i + 7])),
+                len(self.days[i : i + 7]),
+            )
             for i in range(0, len(self.days), 7)
+        ]
+        runs: list[list] = []
+        for start, total, length in weeks:
+            if runs and runs[-1][2] == total and length == 7:
+                runs[-1][1] = start
+            else:
+                runs.append([start, start, total, length])
+        return [
+            (f"week of {a}: {t}" if a == b else f"weeks of {a} to {b}: {t} each")
+            + (f" ({n} d)" if n < 7 else "")
+            for a, b, t, n in runs
         ]
 
     def table(self) -> pd.DataFrame:

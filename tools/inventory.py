@@ -495,12 +495,21 @@ class StockoutRiskResult(ToolResult):
             f"Stock-out risk {self.start} to {self.end} ({scope}): {self.scanned} series, "
             f"{self.at_risk} at >=50%."
         )
+        acting = [it for it in self.items if it.action != "no action"]
         lines = [
-            f"{i}. {it.sku} {it.location_id} {it.probability:.0%} out {it.stockout_date or '-'}, "
-            f"on hand {it.on_hand}: {it.action}"
-            for i, it in enumerate(self.items, 1)
+            f"{it.sku} {it.location_id} {it.probability:.0%}"
+            + (f" out {it.stockout_date}" if it.stockout_date else "")
+            + f": {it.action}"
+            for it in acting
         ]
-        return "\n".join([head, *lines]) if lines else head + " None at risk."
+        calm = [
+            f"{it.sku} {it.location_id} {it.probability:.0%}"
+            for it in self.items
+            if it not in acting
+        ]
+        if calm:
+            lines.append("No action needed: " + ", ".join(calm))
+        return "\n".join([head, *lines]) if self.items else head + " None at risk."
 
     def table(self) -> pd.DataFrame:
         rows = [
@@ -725,7 +734,7 @@ def _actions(
 ) -> list[str]:
     """The fastest credible fix: expedite a PO that lands after the stock-out, else transfer
     surplus from another location, else order now (the reorder-plan quantity)."""
-    surplus = _surplus_elsewhere(store, top, horizon)
+    surplus = _surplus_elsewhere(store, o, top, horizon)
     plans = _reorder_rows(store, o, top, products)
     actions = []
     for (i, row), plan in zip(top.iterrows(), plans, strict=True):
@@ -743,9 +752,7 @@ def _actions(
             actions.append("no action")
         elif len(late) and late["qty"].sum() >= need:
             po = late.iloc[0]
-            actions.append(
-                f"expedite {po['po_number']}: due {po['expected_date']}, needed by {row['stockout_date']}"
-            )
+            actions.append(f"expedite {po['po_number']} (due {po['expected_date']})")
         elif donors and max(donors.values()) >= need > 0:
             loc = max(donors, key=donors.get)
             qty = min(donors[loc], math.ceil(need / pack) * pack)
@@ -756,20 +763,35 @@ def _actions(
     return actions
 
 
-def _surplus_elsewhere(store: Store, top: pd.DataFrame, horizon: int) -> dict[str, dict[str, int]]:
-    """Per SKU and location: units above the 95% quantile of its own demand over the horizon."""
+def _surplus_elsewhere(
+    store: Store, o: Outlook, top: pd.DataFrame, horizon: int
+) -> dict[str, dict[str, int]]:
+    """Per SKU and location: units above the 95% quantile of its own demand over the horizon.
+
+    Series already in the scanned outlook are reused; only other locations are loaded.
+    """
     keys = store.series_keys(skus=top["sku"].unique().tolist())
     if keys.empty:
         return {}
-    o = load_outlook(store, keys, horizon)
-    keep = cumulative_quantile(o.demand.sum(axis=1), o.variance.sum(axis=1), NEED_QUANTILE)
-    spare = np.floor(o.on_hand - keep)
+    scanned = o.keys.reset_index().merge(keys, on=["sku", "location_id"])
+    parts = [(scanned[["sku", "location_id"]], o.on_hand, o.demand, o.variance, scanned["index"])]
+    others = keys.merge(o.keys, on=["sku", "location_id"], how="left", indicator=True)
+    others = others[others["_merge"] == "left_only"][["sku", "location_id"]]
+    if len(others):
+        extra = load_outlook(store, others, horizon)
+        parts.append(
+            (extra.keys, extra.on_hand, extra.demand, extra.variance, np.arange(len(others)))
+        )
     out: dict[str, dict[str, int]] = {}
-    for (sku, loc), qty in zip(
-        keys[["sku", "location_id"]].itertuples(index=False), spare, strict=True
-    ):
-        if qty > 0:
-            out.setdefault(sku, {})[loc] = int(qty)
+    for part_keys, on_hand, demand, variance, rows in parts:
+        rows = np.asarray(rows, dtype=int)
+        keep = cumulative_quantile(
+            demand[rows].sum(axis=1), variance[rows].sum(axis=1), NEED_QUANTILE
+        )
+        spare = np.floor(on_hand[rows] - keep)
+        for (sku, loc), qty in zip(part_keys.itertuples(index=False), spare, strict=True):
+            if qty > 0:
+                out.setdefault(sku, {})[loc] = int(qty)
     return out
 
 
