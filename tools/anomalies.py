@@ -124,6 +124,16 @@ class Cause(BaseModel):
     weight: float  # 0-1: how strongly the evidence points at it
 
 
+# what alerts.observed measures per kind, and what the expected band is called
+OBSERVED_UNITS = {
+    "demand_spike": ("units sold", "expected"),
+    "demand_drop": ("units sold", "expected"),
+    "data_error": ("booked", "consistent with stock"),
+    "shrinkage": ("on hand", "expected from sales and receipts"),
+    "supplier_delay": ("days late", "supplier's usual delay"),
+}
+
+
 class AlertExplanation(ToolResult):
     alert: AlertRow
     causes: list[Cause]
@@ -138,9 +148,11 @@ class AlertExplanation(ToolResult):
         )
         lines = [f"{a.alert_id} {a.severity} {a.kind} {where} {period}: {a.summary}"]
         if a.observed is not None:
-            lines.append(
-                f"Observed {_num(a.observed)}; expected {_num(a.expected_low)}-{_num(a.expected_high)}."
-            )
+            unit, usual = OBSERVED_UNITS[a.kind]
+            band = _num(a.expected_low)
+            if a.expected_high != a.expected_low:
+                band += f"-{_num(a.expected_high)}"
+            lines.append(f"Observed {_num(a.observed)} {unit}; {usual} {band}.")
         lines.append(
             "Likely causes: " + "; ".join(f"{i}) {c.detail}" for i, c in enumerate(self.causes, 1))
         )
@@ -386,7 +398,15 @@ def _data_error(
             "expected_on_hand": expected_stock,
         }
         return Finding(
-            "data_error", s, c, c, units, 0.0, max(0.0, expected_stock), abs(units) * cost, facts
+            "data_error",
+            s,
+            c,
+            c,
+            units,
+            max(0.0, expected_stock),
+            max(0.0, expected_stock),
+            abs(units) * cost,
+            facts,
         )
     booked = float(p.sales[s, c])
     moved = booked + float(residual[s, c]) if not np.isnan(residual[s, c]) else float("nan")
@@ -569,10 +589,12 @@ def detect_drops(p: Panel, errors: np.ndarray) -> list[Finding]:
         covered[:, k : k + hit.shape[1]] |= hit
     for s, a_win, last in _runs(covered):
         a, b = first + a_win, first + last  # a_win is also the index of the first flagged window
+        level = float(median[s, a_win])
+        while a < b and (not open_day[s, a] or p.sales[s, a] >= DROP_RATIO * level):
+            a += 1  # the event starts on its first low day, not where its first window starts
         span = slice(a, b + 1)
         days_open = int(open_day[s, span].sum())
         obs = float(np.nansum(np.where(open_day[s, span], p.sales[s, span], 0)))
-        level = float(median[s, a_win])
         spread = (
             2
             * max(MAD_SCALE * float(mad[s, a_win]), np.sqrt(max(level, 1.0)))
