@@ -313,3 +313,43 @@ def test_stock_projection_without_location_reports_each_location(ctx):
 def test_invalid_arguments_name_the_argument(ctx, name, arguments, message):
     run = call_tool(ctx, name, arguments)
     assert not run.ok and message in run.error
+
+
+def test_sample_data_forecast_and_risk_agree_with_the_hidden_future(sample_db, writable_store):
+    """On simulated data: the batch forecast's total is close to true demand, and P(stock-out)
+    ranks the series that really run out within 7 days above those that do not."""
+    import duckdb
+
+    from tools.forecasting import RunForecastsRequest, run_forecasts
+    from tools.inventory import load_outlook, project
+
+    ctx = ToolContext(writable_store)
+    run = run_forecasts(ctx, RunForecastsRequest(horizon_days=28), progress=False)
+    keys = writable_store.series_keys()
+    assert run.series == len(keys) and run.rows == 28 * len(keys)
+    today = writable_store.today()
+    with duckdb.connect(str(sample_db.truth_path), read_only=True) as truth:
+        demand = truth.execute(
+            "SELECT sum(demand) FROM true_demand WHERE date >= ?", [today]
+        ).fetchone()[0]
+        out = truth.execute(
+            "SELECT sku, location_id, bool_or(on_hand = 0) AS out FROM future_inventory "
+            "WHERE date < ? GROUP BY ALL",
+            [today + timedelta(days=7)],
+        ).df()
+    assert writable_store.forecasts()["mean"].sum() == pytest.approx(demand, rel=0.15)
+
+    summary = project(load_outlook(writable_store, keys, 7)).summary.merge(
+        out, on=["sku", "location_id"]
+    )
+    pos, neg = (
+        summary.loc[summary["out"], "probability"],
+        summary.loc[~summary["out"], "probability"],
+    )
+    auc = (pos.to_numpy()[:, None] > neg.to_numpy()[None, :]).mean()
+    assert len(pos) >= 2 and auc >= 0.8
+
+    risk = stockout_risk(ctx, StockoutRiskRequest(horizon_days=7, limit=5))
+    probabilities = [item.probability for item in risk.items]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert probabilities[0] == pytest.approx(summary["probability"].max(), abs=0.005)
