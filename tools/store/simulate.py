@@ -509,7 +509,7 @@ def _make_catalog(rng: np.random.Generator, skus: int, n_loc: int) -> _Catalog:
         for cat, item in KITS[kit_order[g % len(KITS)]]:
             groups.append((g + 1, "complement", len(rows)))
             rows.append((CATEGORY_NAMES.index(cat), item, home))
-    sub_price: dict[int, float] = {}
+    sub_group: dict[int, int] = {}  # row -> substitute group id
     for g in range(n_sub):
         cat = int(rng.integers(len(CATEGORY_NAMES)))
         item = CATEGORIES[CATEGORY_NAMES[cat]].items[
@@ -518,7 +518,7 @@ def _make_catalog(rng: np.random.Generator, skus: int, n_loc: int) -> _Catalog:
         home = int(rng.choice(n_loc, p=loc_weight))
         for _ in range(int(rng.integers(2, 4))):
             groups.append((n_comp + g + 1, "substitute", len(rows)))
-            sub_price[len(rows)] = n_comp + g + 1
+            sub_group[len(rows)] = n_comp + g + 1
             rows.append((cat, item, home))
     while len(rows) < skus:
         cat = int(rng.integers(len(CATEGORY_NAMES)))
@@ -538,22 +538,14 @@ def _make_catalog(rng: np.random.Generator, skus: int, n_loc: int) -> _Catalog:
     sku_ids = [f"SKU-{k + 1:0{width}d}" for k in range(skus)]
 
     names = _product_names(rng, cat, items)
-    base = np.array(
-        [
-            dict((i, p) for i, p, _ in CATEGORIES[CATEGORY_NAMES[c]].items)[it]
-            for c, it in zip(cat, items, strict=True)
-        ]
-    )
-    kg = np.array(
-        [
-            dict((i, w) for i, _, w in CATEGORIES[CATEGORY_NAMES[c]].items)[it]
-            for c, it in zip(cat, items, strict=True)
-        ]
-    )
+    facts = {
+        (c, i): (p, w) for c, n in enumerate(CATEGORY_NAMES) for i, p, w in CATEGORIES[n].items
+    }
+    base, kg = np.array([facts[c, it] for c, it in zip(cat, items, strict=True)]).T
     price_factor = np.exp(rng.normal(0, 0.25, skus))
     # Substitutes sit within a few percent of each other's price.
     group_factor = np.exp(rng.normal(0, 0.2, n_comp + n_sub + 2))
-    for r, g in sub_price.items():
+    for r, g in sub_group.items():
         price_factor[position[r]] = group_factor[g] * rng.uniform(0.95, 1.05)
     price = np.maximum(1.49, np.round(base * price_factor) - 0.01)
     unit_cost = np.round(price * rng.uniform(0.35, 0.6, skus), 2)
@@ -1120,7 +1112,11 @@ def _purchase_orders(
 def _record_errors(
     rng: np.random.Generator, targets: dict[str, list], stock: _Stock, days: int, labels: list[dict]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Recorded history = true history plus data-entry errors (an extra zero, a sign slip)."""
+    """Recorded history = true history plus data-entry errors.
+
+    Two in three are an extra zero in booked sales (10x), one in three a sign slip that books
+    end-of-day stock as negative. True demand and the physical stock are left as they were.
+    """
     rec_sales = stock.sales[:days].copy()
     rec_on_hand = stock.on_hand[:days].copy()
     for i, (s, _, _, lo, hi) in enumerate(targets["data_error"]):
@@ -1134,16 +1130,8 @@ def _record_errors(
             column[t, s] = -column[t, s]
         else:
             column[t, s] *= 10
-        labels.append(
-            _label(
-                "data_error",
-                s,
-                t,
-                t,
-                column[t, s] if on_stock else 10,
-                table="inventory" if on_stock else "sales",
-            )
-        )
+        # magnitude: 10 for an extra zero in sales, the booked negative value for a sign slip
+        labels.append(_label("data_error", s, t, t, column[t, s] if on_stock else 10))
     return rec_sales, rec_on_hand
 
 
