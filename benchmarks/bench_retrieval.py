@@ -10,6 +10,7 @@ labelled question in retrieval_questions.jsonl, prints a table and writes the se
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import re
 import statistics
@@ -134,7 +135,10 @@ def render(results: list[ModeResult], questions: int, index_line: str) -> str:
         f"Python {platform.python_version()}.",
         "",
         f"{questions} labelled staff questions (terse, some typos, no section titles copied) over the shipped "
-        f"corpus; a hit is a passage from the labelled document section. {index_line}",
+        f"corpus; a hit is a passage from the labelled document section. {index_line} Modes are "
+        "interleaved per question; latency is one `Retriever.search` call (query embedding, chromadb "
+        f"query, BM25 and fusion), on a shared machine (load average {os.getloadavg()[0]:.1f} at the end "
+        "of the run). Hybrid is the default (`knowledge.retrieve.DEFAULT_MODE`).",
         "",
         "| mode | recall@1 | recall@5 | MRR@10 | query ms (mean) | query ms (p95) |",
         "|---|---|---|---|---|---|",

