@@ -36,6 +36,15 @@ def _settings():
         _fail(f"cannot read the settings (stockpilot.toml / STOCKPILOT_*): {error}")
 
 
+def _open(path: Path, read_only: bool) -> Store:
+    import duckdb
+
+    try:
+        return Store(path, read_only=read_only)
+    except (duckdb.Error, OSError) as error:  # e.g. locked by a running app, or unwritable
+        _fail(f"{path}: cannot open the database: {str(error).splitlines()[0]}")
+
+
 @app.command()
 def generate(
     skus: int = typer.Option(300, help="number of products"),
@@ -100,7 +109,7 @@ def import_command(
     from tools.store.importer import ImportValidationError, import_files, validate_files
 
     settings = _settings()
-    store = Store(settings.database)
+    store = _open(settings.database, read_only=False)
     try:
         if check:
             problems = validate_files(store, paths, table=table)
@@ -186,18 +195,13 @@ def store_info(store: Store) -> StoreInfo:
 @app.command()
 def info() -> None:
     """Row counts, date range, today, entities, open and late POs, open alerts."""
-    import duckdb
-
     settings = _settings()
     path = settings.database
     if not path.exists():
         _fail(
             f"{path}: no database yet; run `stockpilot data generate` or `stockpilot data import` first"
         )
-    try:
-        store = Store(path, read_only=True)
-    except duckdb.Error as error:
-        _fail(f"{path}: cannot open the database: {error}")
+    store = _open(path, read_only=True)
     try:
         for line in store_info(store).lines():
             typer.echo(line)
