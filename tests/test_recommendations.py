@@ -116,3 +116,20 @@ def test_substitutes_for_an_out_of_stock_sku_put_available_ones_first(ctx):
 def test_invalid_arguments_name_the_argument(ctx, arguments, argument):
     result = call_tool(ctx, "recommend_products", arguments)
     assert not result.ok and argument in result.error
+
+
+def test_planted_pairs_and_substitutes_are_found_in_the_sample_data(store, sample_db):
+    import duckdb
+
+    with duckdb.connect(str(sample_db.truth_path), read_only=True) as truth:
+        groups = truth.execute("SELECT * FROM basket_groups ORDER BY group_id, sku").df()
+    ctx = ToolContext(store)
+    for _, group in groups[groups.kind == "complement"].groupby("group_id"):
+        first, partners = group.sku.iloc[0], set(group.sku.iloc[1:])
+        top = run(ctx, sku=first, limit=len(partners))
+        assert {r.sku for r in top.items} == partners and top.items[0].lift > 2
+    for _, group in groups[groups.kind == "substitute"].groupby("group_id"):
+        first, others = group.sku.iloc[0], set(group.sku.iloc[1:])
+        found = run(ctx, sku=first, mode="substitutes", limit=3)
+        assert others & {r.sku for r in found.items}, (first, others, found.render())
+        assert all(r.together == 0 for r in found.items if r.sku in others)  # never in one basket
