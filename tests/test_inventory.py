@@ -40,6 +40,7 @@ def tiny_store(
     lateness: tuple[int, ...] = (2, 4),
     open_po: int | None = 40,
     ham_on_hand: int = 10,
+    promised_in: int = 3,
 ) -> Store:
     """SKU-1 sells 10 a day at BER (and 1 a day at HAM); forecasts are stored: 10/day, sd 3.
 
@@ -155,7 +156,7 @@ def tiny_store(
                 "supplier_id": "SUP-1",
                 "location_id": "BER",
                 "order_date": TODAY - timedelta(days=7),
-                "promised_date": TODAY + timedelta(days=3),
+                "promised_date": TODAY + timedelta(days=promised_in),
                 "status": "open",
                 "received_date": None,
             }
@@ -220,6 +221,24 @@ def test_open_po_is_expected_at_promise_plus_supplier_mean_lateness():
     assert on_time["inbound"].tolist()[3] == 40
     # arriving on the promise (day 3) it bridges the gap: no stock-out in the first 8 days
     assert (on_time["projected_on_hand"].iloc[:8] > 0).all()
+
+
+def test_po_later_than_any_past_po_is_spread_over_the_next_two_weeks():
+    # promised 5 days ago, and this supplier was never more than 4 days late
+    days = project_stock(tiny_store(lateness=(2, 4), promised_in=-5), "SKU-1", "BER", 10)
+    assert days["inbound"].tolist()[7] == 40
+
+
+def test_lead_time_comes_from_received_pos_once_there_are_five():
+    # six POs each received one day after a 10-day promise: 11 days, no spread
+    plan = reorder_plan(
+        ToolContext(tiny_store(lateness=(1,) * 6)), ReorderRequest(sku="SKU-1", location="BER")
+    )
+    assert (plan.plans[0].lead_time_days, plan.plans[0].lead_time_sd) == (11.0, 0.0)
+    assert plan.plans[0].lead_time_source == "received POs (6 POs)"
+    assert plan.plans[0].safety_stock == pytest.approx(
+        1.6448536 * math.sqrt(11 * SIGMA**2), abs=0.05
+    )
 
 
 def test_stockout_probability_matches_gamma_of_cumulative_demand_without_pos():

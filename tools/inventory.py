@@ -35,6 +35,7 @@ ACTION_PROBABILITY = 0.2  # below this a series needs no action
 NEED_QUANTILE = 0.95  # "need" = units that bring the stock-out risk on every day below 5%
 CUMULATIVE_VARIANCE_FACTOR = 1.0  # > 1 if daily forecast errors were found to be correlated
 MAX_DAYS_OF_COVER = 999.0
+UNKNOWN_ARRIVAL_DAYS = 14  # a PO later than any past one is assumed to land within this window
 
 
 # -- inputs ----------------------------------------------------------------------------
@@ -59,30 +60,35 @@ class Outlook:
         return pd.date_range(self.today, periods=self.horizon, freq="D")
 
 
-def supplier_lateness(store: Store) -> dict[str, np.ndarray]:
-    """Days late (receipt - promise, negative = early) of each supplier's received POs, sorted."""
+def received_pos(store: Store) -> pd.DataFrame:
+    """One row per PO with a receipt: supplier_id, order_date, promised_date, first receipt date."""
     lines = store.po_lines(statuses=["received", "partial"])
-    if lines.empty:
-        return {}
     received = pd.to_datetime(lines["received_date"].fillna(lines["po_received_date"]))
-    per_po = (
+    pos = (
         lines.assign(received=received)
         .dropna(subset=["received"])
         .groupby("po_number")
         .agg(
             supplier_id=("supplier_id", "first"),
+            ordered=("order_date", "first"),
             promised=("promised_date", "first"),
             received=("received", "min"),
         )
     )
-    per_po["late"] = (per_po["received"] - pd.to_datetime(per_po["promised"])).dt.days
-    return {s: np.sort(g.to_numpy(dtype=float)) for s, g in per_po.groupby("supplier_id")["late"]}
+    pos["late_days"] = (pos["received"] - pd.to_datetime(pos["promised"])).dt.days
+    pos["lead_days"] = (pos["received"] - pd.to_datetime(pos["ordered"])).dt.days
+    return pos
+
+
+def supplier_lateness(store: Store) -> dict[str, np.ndarray]:
+    """Days late (receipt - promise, negative = early) of each supplier's received POs, sorted."""
+    pos = received_pos(store)
+    return {s: np.sort(g.to_numpy(dtype=float)) for s, g in pos.groupby("supplier_id")["late_days"]}
 
 
 def supplier_lead_times(store: Store) -> pd.DataFrame:
     """Lead time mean/sd per supplier: from received POs when there are enough, else master data."""
     sup = store.suppliers().set_index("supplier_id")
-    lines = store.po_lines(statuses=["received"])
     out = pd.DataFrame(
         {
             "mean": sup["lead_time_mean_days"],
@@ -93,21 +99,7 @@ def supplier_lead_times(store: Store) -> pd.DataFrame:
             "moq": sup["moq"],
         }
     )
-    if lines.empty:
-        return out
-    received = pd.to_datetime(lines["received_date"].fillna(lines["po_received_date"]))
-    per_po = (
-        lines.assign(received=received)
-        .dropna(subset=["received"])
-        .groupby("po_number")
-        .agg(
-            supplier_id=("supplier_id", "first"),
-            ordered=("order_date", "first"),
-            received=("received", "min"),
-        )
-    )
-    per_po["lead"] = (per_po["received"] - pd.to_datetime(per_po["ordered"])).dt.days
-    hist = per_po.groupby("supplier_id")["lead"].agg(["mean", "std", "size"])
+    hist = received_pos(store).groupby("supplier_id")["lead_days"].agg(["mean", "std", "size"])
     ok = hist.index[hist["size"] >= MIN_LEAD_SAMPLES].intersection(out.index)
     out.loc[ok, "mean"] = hist.loc[ok, "mean"]
     out.loc[ok, "sd"] = hist.loc[ok, "std"].fillna(0.0)
@@ -151,9 +143,12 @@ def inbound_lines(
         if len(eligible):
             late = float(eligible.mean())
             cdf[i] = np.searchsorted(eligible, overdue + steps, side="right") / len(eligible)
-        else:  # no history, or later than any past PO: expect it at the promise or today
-            late = max(float(overdue), 0.0) if len(samples) else 0.0
-            cdf[i] = steps >= max((promised + timedelta(days=round(late)) - today).days, 0)
+        elif len(samples):  # later than any past PO: no basis, spread it over the next weeks
+            late = overdue + UNKNOWN_ARRIVAL_DAYS / 2
+            cdf[i] = np.minimum((steps + 1) / UNKNOWN_ARRIVAL_DAYS, 1.0)
+        else:  # no history for this supplier: take the promise at its word
+            late = 0.0
+            cdf[i] = steps >= max((promised - today).days, 0)
         day = max(promised + timedelta(days=round(late)), today)
         expected.append(day)
         shift.append(round(late))
