@@ -278,3 +278,13 @@ def test_dask_backend_matches_local(tmp_path):
     assert len(merged) == len(local) == 28
     assert (merged["model"] == merged["model_dask"]).all()
     assert np.allclose(merged["mean"], merged["mean_dask"], atol=1e-6)
+
+
+def test_series_without_any_sale_gets_a_zero_forecast_not_none():
+    frame = pd.concat([_series("DEAD@A", np.zeros(100)), _series("LIVE@A", np.full(100, 3.0))])
+    fc = forecast_panel(frame, 5)
+    dead = fc[fc["unique_id"] == "DEAD@A"]
+    assert (
+        len(dead) == 5 and (dead["mean"] == 0).all() and (dead["demand_class"] == "inactive").all()
+    )
+    assert forecast_panel(frame.iloc[:0], 5).empty

@@ -341,9 +341,11 @@ def forecast_panel(
     if not 1 <= horizon <= 366:
         raise ToolError(f"horizon_days: {horizon} is outside 1-366")
     engine = Engine(season, freq, backend, dask_address, n_jobs)
+    last = frame.groupby("unique_id")["ds"].max()
     df = uncensor(trim_prelaunch(frame.assign(y=frame["y"].clip(lower=0))), season)
-    classes = classify_demand(df)
-    last = df.groupby("unique_id")["ds"].max()
+    classes = classify_demand(df).reindex(last.index)
+    # no sale in the whole window: nothing to learn from, forecast zero (and say so)
+    classes["demand_class"] = classes["demand_class"].fillna("inactive")
     parts = [_forecast_inactive(classes, last, horizon, freq)]
     active = classes["demand_class"] != "inactive"
     short = classes.index[(classes["n_days"] < MIN_BACKTEST_DAYS) & active]
@@ -353,9 +355,9 @@ def forecast_panel(
         sub = df[df["unique_id"].isin(members.index)]
         representative = "smooth" if family == "continuous" else "lumpy"
         parts.append(_forecast_family(sub, representative, classes, horizon, engine))
-    out = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    # ids with no sale at all in the window were trimmed as pre-launch: nothing to forecast
-    return out[FORECAST_COLUMNS].sort_values(["unique_id", "ds"], ignore_index=True)
+    parts = [p[FORECAST_COLUMNS] for p in parts if len(p)]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FORECAST_COLUMNS)
+    return out.sort_values(["unique_id", "ds"], ignore_index=True)
 
 
 def _forecast_family(df, demand_class, classes, horizon, engine: Engine) -> pd.DataFrame:
