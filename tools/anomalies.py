@@ -1,17 +1,22 @@
 """Anomaly detection over sales, inventory and POs, and the alerts it raises.
 
 ``scan_anomalies`` loads the recent daily panel of every (SKU, location) series as numpy
-arrays and applies vectorised rules, the ones the alert SOPs describe:
+arrays and applies vectorised rules, close to the ones the alert SOPs describe:
 
-- demand_spike: sales above a rolling 28-day median by more than 4 robust standard deviations
-  (MAD), by a minimum number of units and above the series' usual 99th percentile; promotion
-  days are judged against the promotion-adjusted level.
-- demand_drop: a 7-day window selling under half of the level before it, judged only on days
-  that ended with stock (a stock-out censors sales, it is not a drop).
+- demand_spike: sales above the rolling 28-day median (or last week's, if higher) by more than
+  4 robust standard deviations (MAD), by at least 10 units, to at least 3x that level and 1.8x
+  the series' usual 99th-percentile day; two or more elevated days in a row pass at lower bars
+  (3 sd, 2.5x, above p99). Daily demand is heavy-tailed, so lone days need the strict bars.
+  Promotion days are judged against the promotion-adjusted level (lift learned from history).
+- demand_drop: 14-day windows selling under 40% of the 28-day level before them (and 3.5 sd
+  below it), judged only on days that ended with stock: a stock-out censors sales, it is not
+  a drop.
 - data_error: records that cannot be right: negative on-hand, sales the stock movement does
-  not show (a fat-finger 10x booking), sales above 10x the series' 99th percentile.
+  not show (a fat-finger 10x booking), sales above 10x the series' 99th percentile where the
+  stock balance cannot confirm them.
 - shrinkage: on-hand falling by more than sales explain, net of receipts.
-- supplier_delay: POs a week or more past their promised date (open, or received that late).
+- supplier_delay: POs a week or more past their promised date (open, or received that late);
+  ``supplier_orders`` lists every late PO, alerts are for the unusual ones.
 
 Alerts go to the ``alerts`` table with structured JSON evidence, so ``explain_alert`` can rank
 likely causes later without rescanning. Thresholds are module constants, named once.
