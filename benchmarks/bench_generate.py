@@ -29,7 +29,7 @@ from tools.store.simulate import generate  # noqa: E402
 DOCS = ROOT / "docs" / "benchmarks.md"
 HEADING = "## Data generation"
 MACHINE = "2 vCPU, 24 GiB, no GPU"
-PHASES = ("catalog", "demand", "stock", "customer orders", "writing")
+PHASES = ("catalog", "demand", "stock", "customer orders", "tables", "writing")
 
 
 @dataclass
