@@ -569,9 +569,15 @@ def resolve_series(store: Store, sku: str, location: str | None) -> tuple[dict, 
     return product, keys["location_id"].tolist()
 
 
-def forecast_series(store: Store, sku: str, location_ids: list[str], horizon: int) -> pd.DataFrame:
+def forecast_series(
+    store: Store,
+    sku: str,
+    location_ids: list[str],
+    horizon: int,
+    history: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """On-demand forecast of some locations of one SKU, dated from today (``FORECAST_COLUMNS`` + sku, location_id)."""
-    history = load_history(store, skus=[sku])
+    history = load_history(store, skus=[sku]) if history is None else history
     history = history[history["unique_id"].isin([series_id(sku, loc) for loc in location_ids])]
     # a series whose last record is before today still forecasts from today onwards
     gap = (pd.Timestamp(store.today()) - history.groupby("unique_id")["ds"].max()).dt.days.max()
@@ -587,7 +593,7 @@ def forecast_demand(ctx: ToolContext, req: ForecastRequest) -> ForecastResult:
     store = ctx.store
     product, location_ids = resolve_series(store, req.sku, req.location)
     history = load_history(store, skus=[product["sku"]])
-    fc = forecast_series(store, product["sku"], location_ids, req.horizon_days)
+    fc = forecast_series(store, product["sku"], location_ids, req.horizon_days, history)
     if fc.empty:
         raise ToolError(f"sku: {product['sku']} has no sales history to forecast from")
     return _forecast_result(product, req, location_ids, fc, history, store.today())
