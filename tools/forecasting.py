@@ -590,6 +590,7 @@ def forecast_series(
 
 @tool("forecast_demand", "daily demand forecast with 80/95% intervals for one SKU", ForecastRequest)
 def forecast_demand(ctx: ToolContext, req: ForecastRequest) -> ForecastResult:
+    """Forecast now from history; without ``location``, the sum over the locations that stock it."""
     store = ctx.store
     product, location_ids = resolve_series(store, req.sku, req.location)
     history = load_history(store, skus=[product["sku"]])

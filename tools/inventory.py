@@ -640,6 +640,7 @@ def _days(value: float) -> str:
     "stockout_risk", "SKUs most likely to stock out within the horizon, ranked", StockoutRiskRequest
 )
 def stockout_risk(ctx: ToolContext, req: StockoutRiskRequest) -> StockoutRiskResult:
+    """Every series in scope projected at once; the most likely to run out first, with a fix."""
     store = ctx.store
     location_id = store.location(req.location)["location_id"] if req.location else None
     category = store.resolve_category(req.category) if req.category else None
@@ -851,6 +852,8 @@ def _reorder_rows(
     StockProjectionRequest,
 )
 def stock_projection(ctx: ToolContext, req: StockProjectionRequest) -> StockProjectionResult:
+    """Day by day per location; without ``location``, every location that stocks the SKU
+    (stock in one warehouse does not serve another's demand, so they are never summed)."""
     store = ctx.store
     product, location_ids = resolve_series(store, req.sku, req.location)
     keys = pd.DataFrame({"sku": product["sku"], "location_id": location_ids})
@@ -927,6 +930,7 @@ def _truncate(o: Outlook, p: Projection, horizon: int) -> tuple[Outlook, Project
 
 @tool("reorder_plan", "safety stock, reorder point and order quantity for one SKU", ReorderRequest)
 def reorder_plan(ctx: ToolContext, req: ReorderRequest) -> ReorderPlanResult:
+    """One plan per location (POs are raised per location); all locations when none is given."""
     store = ctx.store
     product, location_ids = resolve_series(store, req.sku, req.location)
     keys = pd.DataFrame({"sku": product["sku"], "location_id": location_ids})
