@@ -408,6 +408,7 @@ def generate(
     orders, order_lines = _customer_orders(rng_orders, catalog, series, today)
 
     say("tables: long-format frames for both files")
+    history = _series_keys(catalog, series, start, 0, days)
     tables = {
         "meta": pd.DataFrame(
             {
@@ -431,14 +432,9 @@ def generate(
         "po_lines": lines,
         "customer_orders": orders,
         "customer_order_lines": order_lines,
-        "sales": _series_frame(catalog, series, start, 0, days, {"units": rec_sales}),
+        "sales": _series_frame(history, {"units": rec_sales}),
         "inventory": _series_frame(
-            catalog,
-            series,
-            start,
-            0,
-            days,
-            {"on_hand": rec_on_hand, "allocated": _allocated(rng_stock, rec_on_hand)},
+            history, {"on_hand": rec_on_hand, "allocated": _allocated(rng_stock, rec_on_hand)}
         ),
     }
     truth = _truth_tables(
@@ -1301,36 +1297,44 @@ def _customer_points(
 # -- tables and files -------------------------------------------------------------------------
 
 
-def _series_frame(
-    catalog: _Catalog,
-    series: _Series,
-    start: date,
-    t0: int,
-    t1: int,
-    columns: dict[str, np.ndarray],
-) -> pa.Table:
-    """Long format (date, sku, location_id, ...) for days t0..t1-1, ordered by sku, location, date.
+@dataclass(frozen=True)
+class _SeriesKeys:
+    """Key columns (date, sku, location_id) of a long table, shared by tables of the same span."""
 
-    Rows exist only from a SKU's launch on. Arrow dictionary columns keep 10 M rows cheap.
+    mask: np.ndarray  # over the (series, day) grid flattened series-major: row exists
+    columns: dict[str, pa.Array]
+
+
+def _series_keys(catalog: _Catalog, series: _Series, start: date, t0: int, t1: int) -> _SeriesKeys:
+    """Keys for days t0..t1-1, ordered by sku, location, date; rows only from a SKU's launch on.
+
+    Arrow dictionary columns keep 10 M rows of SKU and location codes cheap.
     """
     n = len(series.sku)
     span = t1 - t0
     mask = (np.arange(t0, t1)[None, :] >= series.launch[:, None]).ravel()
     sid = np.repeat(np.arange(n, dtype=np.int32), span)[mask]
     epoch = (start - date(1970, 1, 1)).days + t0
-    data = {
-        "date": pa.array(
-            np.tile(np.arange(span, dtype=np.int32) + epoch, n)[mask], type=pa.date32()
-        ),
-        "sku": pa.DictionaryArray.from_arrays(
-            series.sku.astype(np.int32)[sid], pa.array(catalog.products.sku)
-        ),
-        "location_id": pa.DictionaryArray.from_arrays(
-            series.loc.astype(np.int32)[sid], pa.array(catalog.locations.location_id)
-        ),
-    }
+    dates = np.tile(np.arange(span, dtype=np.int32) + epoch, n)[mask]
+    skus = pa.array(catalog.products.sku)
+    locations = pa.array(catalog.locations.location_id)
+    return _SeriesKeys(
+        mask,
+        {
+            "date": pa.array(dates, type=pa.date32()),
+            "sku": pa.DictionaryArray.from_arrays(series.sku.astype(np.int32)[sid], skus),
+            "location_id": pa.DictionaryArray.from_arrays(
+                series.loc.astype(np.int32)[sid], locations
+            ),
+        },
+    )
+
+
+def _series_frame(keys: _SeriesKeys, columns: dict[str, np.ndarray]) -> pa.Table:
+    """A long table from (days, series) arrays laid over ``keys``."""
+    data = dict(keys.columns)
     for name, values in columns.items():
-        data[name] = pa.array(np.ascontiguousarray(values.T).ravel()[mask])
+        data[name] = pa.array(np.ascontiguousarray(values.T).ravel()[keys.mask])
     return pa.table(data)
 
 
@@ -1388,19 +1392,11 @@ def _truth_tables(
     future = slice(days, horizon)
     return {
         "true_demand": _series_frame(
-            catalog,
-            series,
-            start,
-            0,
-            horizon,
+            _series_keys(catalog, series, start, 0, horizon),
             {"expected": np.round(expected, 3), "demand": demand},
         ),
         "future_inventory": _series_frame(
-            catalog,
-            series,
-            start,
-            days,
-            horizon,
+            _series_keys(catalog, series, start, days, horizon),
             {
                 "on_hand": stock.on_hand[future],
                 "sales": stock.sales[future],
