@@ -117,15 +117,21 @@ def score(db: Path, truth: Path, lookback: int) -> tuple[pd.DataFrame, float]:
     return table, seconds
 
 
-def timing(folder: Path, skus: int, days: int, seed: int) -> tuple[int, float]:
+def timing(
+    folder: Path, skus: int, days: int, seed: int, repeats: int = 3
+) -> tuple[int, list[float]]:
+    """Seconds per full scan (load, detectors, severity; no write), ``repeats`` times: the
+    machine is shared, so the minimum is the fairest figure and the spread is reported."""
     db, _ = dataset(folder, skus, days, seed)
     store = Store(db, read_only=True)
     series = int(
         store.scalar("SELECT count(*) FROM (SELECT DISTINCT sku, location_id FROM inventory)")
     )
-    started = time.perf_counter()
-    scan(store, 28, TODAY)
-    seconds = time.perf_counter() - started
+    seconds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        scan(store, 28, TODAY)
+        seconds.append(time.perf_counter() - started)
     store.close()
     return series, seconds
 
@@ -145,7 +151,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skus", type=int, default=2000)
     parser.add_argument("--days", type=int, default=730)
-    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--seed", type=int, default=3, help="11 was used for tuning")
     parser.add_argument("--lookback", type=int, nargs="+", default=[28, 60])
     parser.add_argument(
         "--timing-skus",
@@ -165,19 +171,24 @@ def main() -> None:
     table = pd.concat(tables, ignore_index=True)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     series, seconds = (
-        timing(folder, args.timing_skus, 400, args.seed + 1) if args.timing_skus else (0, 0.0)
+        timing(folder, args.timing_skus, 400, args.seed + 1) if args.timing_skus else (0, [0.0])
+    )
+    timing_text = (
+        f"{series} series, 400 days of history, lookback 28: min {min(seconds):.1f} s, "
+        f"max {max(seconds):.1f} s over {len(seconds)} runs"
     )
     if series:
-        print(f"scan time: {series} series, 400 days of history, lookback 28: {seconds:.1f} s")
+        print("scan time:", timing_text)
     if args.write_docs:
         md = table.to_markdown(index=False, floatfmt=".2f")
         write_docs(
             f"{SECTION}\n\nRun {date.today().isoformat()} on 2 vCPU, 24 GiB, no GPU (shared, loaded machine), "
-            f"Python {platform.python_version()}. Data: simulator seed {args.seed}, {args.skus} SKUs x {args.days} "
+            f"Python {platform.python_version()}. Data: simulator seed {args.seed} (thresholds were tuned on seed 11; "
+            f"report another seed), {args.skus} SKUs x {args.days} "
             f"days, 3 locations, today {TODAY.isoformat()}. Matching: same kind, same series (SKU + location) or "
             "same PO for supplier_delay, dates overlapping within one day; recall counts labels overlapping the "
             "scan window, precision counts every alert.\n\n"
-            f"{md}\n\nScan time (load + all detectors + severity, no write): {series} series: {seconds:.1f} s.\n"
+            f"{md}\n\nScan time (load + all detectors + severity, no write): {timing_text}.\n"
         )
 
 

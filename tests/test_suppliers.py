@@ -279,3 +279,10 @@ def test_email_dates_all_come_from_the_data(ctx, fallback_cover):
     known = {"2026-11-10", "2026-11-28", "2026-11-12", "2026-11-25", "2026-11-01", "2026-11-20"}
     stated = set(re.findall(r"\d{4}-\d{2}-\d{2}", email.body))
     assert stated <= known, stated - known
+
+
+def test_at_risk_po_gets_a_level_1_reminder_with_the_reason(ctx, fallback_cover):
+    email = run(ctx, "draft_supplier_email", po_number="PO-1007")
+    assert (email.level, email.level_name) == (1, "Reminder")
+    assert "at risk: supplier delivers 1 d late on average" in email.body
+    assert "SKU-001 at BER: 50 days of cover" in email.body  # stock impact at every level

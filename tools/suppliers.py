@@ -631,6 +631,8 @@ def business_days_after(day: date, n: int) -> date:
 
 def _facts(order: PurchaseOrder) -> str:
     late = f", {order.days_late} days late" if order.state == "late" else ""
+    if order.state == "at_risk":
+        late = f", at risk: {order.risk}"
     head = (
         f"- {order.po_number} (ordered {order.order_date.isoformat()}, promised "
         f"{order.promised_date.isoformat()}{late}):"
@@ -666,10 +668,14 @@ def email_body(level: int, supplier: dict, orders: list[PurchaseOrder], today: d
             f"Could you please confirm the ship date within 2 business days "
             f"(by {business_days_after(today, 2).isoformat()})?"
         )
+        stock = (
+            ["For your information, our current stock of these items:", *impact] if impact else []
+        )
         parts = [
             greeting,
             f"This is a friendly reminder about the following purchase order{plural}:",
             facts,
+            "\n".join(stock),
             ask,
             "Thank you for your help.",
         ]
@@ -678,11 +684,12 @@ def email_body(level: int, supplier: dict, orders: list[PurchaseOrder], today: d
         stock = ["Our current stock of the affected items:", *impact] if impact else []
         parts = [
             greeting,
-            f"We have not yet received the following purchase order{plural}:",
+            f"The following purchase order{plural} need{'' if plural else 's'} your urgent attention:",
             facts,
             "\n".join(stock),
             "Please send us a recovery plan with confirmed ship dates within 1 business day "
             f"(by {business_days_after(today, 1).isoformat()}).",
+            "Thank you for your help.",
         ]
     else:
         greeting = f"Dear {supplier['name']} account management,"
@@ -694,6 +701,7 @@ def email_body(level: int, supplier: dict, orders: list[PurchaseOrder], today: d
             "\n".join(stock),
             "Per our supply agreement, we request expedited shipment at your cost. "
             "Please respond within 24 hours with the shipment details.",
+            "Thank you for your help.",
         ]
     closing = "Kind regards,\n" + SIGNATURE
     return "DRAFT - not sent\n\n" + "\n\n".join(p for p in [*parts, closing] if p)
