@@ -47,7 +47,10 @@ def open_alerts(store, severity: str = "all", kind: str = "all") -> pd.DataFrame
         severity=None if severity == "all" else severity,
         kind=None if kind == "all" else kind,
     )
-    return frame.reindex(columns=COLUMNS)
+    frame = frame.reindex(columns=COLUMNS)
+    for column in ("start_date", "end_date"):  # DuckDB DATE arrives as a midnight timestamp
+        frame[column] = pd.to_datetime(frame[column]).dt.strftime("%Y-%m-%d")
+    return frame
 
 
 def alert_evidence(store, alert_id: str) -> tuple[str, Any]:
@@ -64,9 +67,13 @@ def alert_evidence(store, alert_id: str) -> tuple[str, Any]:
         bounds = f" | expected {alert['expected_low']:g}-{alert['expected_high']:g}, observed {alert['observed']:g}"
     header = (
         f"### {alert['alert_id']}: {alert['severity']} {alert['kind'].replace('_', ' ')}\n"
-        f"{alert['summary']}\n\n_{alert['start_date']} to {alert['end_date']}{bounds}_"
+        f"{alert['summary']}\n\n_{_day(alert['start_date'])} to {_day(alert['end_date'])}{bounds}_"
     )
     return header, evidence
+
+
+def _day(value) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
 def summary_line(frame: pd.DataFrame) -> str:

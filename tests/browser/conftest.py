@@ -12,7 +12,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 import harness  # noqa: E402
 
 SCREENSHOTS = harness.REPO / "docs" / "screenshots"
-VIEWPORT = {"width": 1400, "height": 1000}
 
 
 @pytest.fixture(scope="session")
@@ -44,18 +43,9 @@ def chromium(browser_ready):
         browser.close()
 
 
-def open_page(chromium, url: str):
-    context = chromium.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(url, wait_until="load")  # not "networkidle": gradio keeps a stream open
-    page.locator("#chatbot").wait_for()
-    return context, page
-
-
 @pytest.fixture
 def page(chromium, rules_app):
-    context, page = open_page(chromium, rules_app.url)
+    context, page = harness.open_page(chromium, rules_app.url)
     yield page
     context.close()
 

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,6 +33,10 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 DATASET = {"skus": 40, "days": 200, "seed": 7}
+VIEWPORT = {"width": 1400, "height": 1000}
+TABLE_PLACEHOLDER_TEXT = (
+    "The table of the latest answer appears here."  # gone once an answer is final
+)
 
 
 def browser_unavailable() -> str | None:
@@ -47,6 +52,16 @@ def browser_unavailable() -> str | None:
 
 def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def open_page(browser, url: str):
+    """(context, page) with the app loaded; close the context when done."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url, wait_until="load")  # not "networkidle": gradio keeps a stream open
+    page.locator("#chatbot").wait_for()
+    return context, page
 
 
 def settings_env(
@@ -69,35 +84,37 @@ def settings_env(
     return env
 
 
-def build_dataset(data_dir: Path, skus: int, days: int, seed: int) -> None:
-    """Sample data, batch forecast, alert scan and SOP index, as the CLI would make them."""
+def build_dataset(data_dir: Path, skus: int, days: int, seed: int, part: str) -> None:
+    """One part of the dataset, as the CLI would make it: "data" (sample data, batch forecast,
+    alert scan) or "sops" (the SOP index)."""
     from assistant.context import open_context
     from assistant.settings import load_settings
-    from knowledge.retrieve import SHIPPED_SOPS, open_retriever
+
+    settings = load_settings(data_dir=data_dir)
+    if part == "sops":
+        from knowledge.retrieve import SHIPPED_SOPS, open_retriever
+
+        open_retriever(path=settings.vector_store).index(settings.sop_dir or SHIPPED_SOPS)
+        return
     from tools.registry import call_tool
     from tools.store.simulate import generate
 
-    settings = load_settings(data_dir=data_dir)
     generate(settings.database, settings.truth_database, skus=skus, days=days, seed=seed)
     ctx = open_context(settings, read_only=False, with_sops=False)
     for job in ("run_forecasts", "scan_anomalies"):
-        try:
-            run = call_tool(ctx, job, {})
-            print(job, "ok" if run.ok else run.error, flush=True)
-        except NotImplementedError:
-            print(job, "not implemented yet", flush=True)
+        run = call_tool(ctx, job, {})
+        print(job, "ok" if run.ok else run.error, flush=True)
     ctx.store.close()
-    open_retriever(path=settings.vector_store).index(settings.sop_dir or SHIPPED_SOPS)
 
 
-def prepare_dataset(data_dir: Path, **overrides) -> Path:
-    """Build the dataset into ``data_dir`` in a subprocess; returns the folder."""
+def prepare_dataset(data_dir: Path, part: str, **overrides) -> Path:
+    """Build one part of the dataset into ``data_dir`` in a subprocess; returns the folder."""
     params = {**DATASET, **overrides}
     data_dir.mkdir(parents=True, exist_ok=True)
     code = (
         f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import harness; "
         f"harness.build_dataset(__import__('pathlib').Path({str(data_dir)!r}), "
-        f"{params['skus']}, {params['days']}, {params['seed']})"
+        f"{params['skus']}, {params['days']}, {params['seed']}, {part!r})"
     )
     subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, env=settings_env(data_dir), check=True, timeout=600
@@ -105,40 +122,65 @@ def prepare_dataset(data_dir: Path, **overrides) -> Path:
     return data_dir
 
 
-# What the dataset is made from: a change to any of these invalidates the cached copy.
-DATASET_SOURCES = (
-    "tools/store/simulate.py",
-    "tools/store/schema.sql",
-    "tools/forecasting.py",
-    "tools/anomalies.py",
-    "knowledge",
-    "pyproject.toml",
-)
+# What each part is made from: a change to any of these rebuilds that part's cached copy.
+PART_SOURCES = {
+    "data": (
+        "tools/store/simulate.py",
+        "tools/store/schema.sql",
+        "tools/forecasting.py",
+        "tools/anomalies.py",
+        "pyproject.toml",
+    ),
+    "sops": ("knowledge", "pyproject.toml"),
+}
 
 
-def dataset_key(params: dict) -> str:
+def part_key(part: str, params: dict) -> str:
     digest = hashlib.sha256(repr(sorted(params.items())).encode())
-    for name in DATASET_SOURCES:
+    for name in PART_SOURCES[part]:
         path = REPO / name
         for file in sorted(path.rglob("*") if path.is_dir() else [path]):
             if file.is_file() and "__pycache__" not in file.parts:
                 digest.update(file.relative_to(REPO).as_posix().encode())
                 digest.update(file.read_bytes())
-    return digest.hexdigest()[:16]
+    return f"{part}-{digest.hexdigest()[:16]}"
+
+
+def build_part(cache: Path, part: str, params: dict) -> Path:
+    """Build one part into ``cache``. If the sources do not build right now (the tree is shared
+    with engineers mid-edit), fall back to the newest earlier build of that part, with a warning:
+    the UI tests test the UI; the simulator's own tests catch its breakage."""
+    building = cache.with_name(cache.name + f".tmp{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    try:
+        prepare_dataset(building, part, **params)
+    except subprocess.CalledProcessError as error:
+        shutil.rmtree(building, ignore_errors=True)
+        earlier = sorted(
+            (p for p in cache.parent.glob(f"{part}-*") if ".tmp" not in p.name),
+            key=lambda p: p.stat().st_mtime,
+        )
+        if not earlier:
+            raise
+        warnings.warn(
+            f"building the {part} part failed ({error}); using {earlier[-1].name}", stacklevel=2
+        )
+        return earlier[-1]
+    shutil.rmtree(cache, ignore_errors=True)
+    building.rename(cache)
+    return cache
 
 
 def cached_dataset(target: Path, **overrides) -> Path:
-    """A private copy of the test dataset, built once per source version under .cache/ (indexing
-    the SOPs alone takes most of a minute on a loaded 2-core machine)."""
+    """A private copy of the test dataset. Each part is built once per version of its sources
+    under .cache/ui-browser/: indexing the SOPs alone takes most of a minute on a loaded 2-core
+    machine, and the data changes more often than the SOPs."""
     params = {**DATASET, **overrides}
-    cache = REPO / ".cache" / "ui-browser" / dataset_key(params)
-    if not (cache / "stockpilot.duckdb").exists():
-        building = cache.with_name(cache.name + f".tmp{os.getpid()}")
-        shutil.rmtree(building, ignore_errors=True)
-        prepare_dataset(building, **params)
-        shutil.rmtree(cache, ignore_errors=True)
-        building.rename(cache)
-    shutil.copytree(cache, target)
+    for part in PART_SOURCES:
+        cache = REPO / ".cache" / "ui-browser" / part_key(part, params if part == "data" else {})
+        if not cache.exists():
+            cache = build_part(cache, part, params)
+        shutil.copytree(cache, target, dirs_exist_ok=True)
     return target
 
 

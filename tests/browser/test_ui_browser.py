@@ -33,6 +33,8 @@ def test_chat_answers_with_a_visible_tool_step_and_a_downloadable_table(page, sc
         page.locator("#download-csv").click()
     assert download.value.suggested_filename.startswith("stockout_risk-")
     assert download.value.suggested_filename.endswith(".csv")
+    chat.get_by_text("Tool: stockout_risk(horizon_days=7)").click()  # open the step: its table
+    expect(chat).to_contain_text("Evidence: from")
     screenshot(page, "chat")
 
 
@@ -67,8 +69,8 @@ def test_alerts_inbox_lists_alerts_and_explains_one(page, screenshot):
     open_tab(page, "Alerts")
     table = page.locator("#alerts-table")
     expect(table).to_contain_text("A-", timeout=ANSWER_TIMEOUT)
-    first_id = table.locator("tbody tr").first.locator("td").first
-    alert_id = re.search(r"A-\d+", first_id.inner_text()).group(0)
+    first_id = table.get_by_text(re.compile(r"^A-\d+$")).filter(visible=True).first
+    alert_id = first_id.inner_text().strip()
     first_id.click()
     expect(page.locator("#alert-header")).to_contain_text(alert_id)
     page.locator("#explain").click()

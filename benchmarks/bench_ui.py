@@ -1,0 +1,155 @@
+"""UI latency: from the loaded page to the first streamed answer token, in headless Chromium.
+
+Starts the Gradio app in a subprocess on the small browser-test dataset, loads the page, types
+"Which SKUs will stock out next week?" and times, from the moment the page has loaded:
+the first visible output (a tool step or text), the first answer token (text that is not a tool
+step), and the final answer (the side panels update). Prints a table and appends it to the
+"## UI latency" section of docs/benchmarks.md.
+
+    .venv/bin/python benchmarks/bench_ui.py                  # embedded model + rules floor
+    .venv/bin/python benchmarks/bench_ui.py --runs 3 --no-write
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "browser"))
+import harness  # noqa: E402
+
+QUESTION = "Which SKUs will stock out next week?"
+MACHINE = "2 vCPU, 24 GiB, no GPU"
+SECTION = "## UI latency"
+ANY_OUTPUT_JS = """() => document.querySelectorAll('#chatbot [data-testid="bot"]').length > 0"""
+ANSWER_TOKEN_JS = """() => [...document.querySelectorAll('#chatbot [data-testid="bot"]')]
+    .filter(b => !b.closest('.thought')).map(b => b.innerText).join('').trim().length > 0"""
+
+
+def time_question(browser, url: str, timeout_ms: int) -> dict[str, float]:
+    """Seconds from page load to each milestone of one answer (fresh page, fresh session)."""
+    context = browser.new_context(viewport=harness.VIEWPORT)
+    page = context.new_page()
+    try:
+        started = time.perf_counter()
+        page.goto(url, wait_until="load")
+        page.locator("#question textarea").wait_for()
+        loaded = time.perf_counter()
+        box = page.locator("#question textarea")
+        box.fill(QUESTION)
+        box.press("Enter")
+        page.wait_for_function(ANY_OUTPUT_JS, timeout=timeout_ms, polling=25)
+        first_output = time.perf_counter()
+        page.wait_for_function(ANSWER_TOKEN_JS, timeout=timeout_ms, polling=25)
+        first_token = time.perf_counter()
+        page.get_by_text(harness.TABLE_PLACEHOLDER_TEXT).wait_for(
+            state="detached", timeout=timeout_ms
+        )
+        final = time.perf_counter()
+        steps = page.locator("#chatbot .thought").count()
+        return {
+            "page_load": loaded - started,
+            "first_output": first_output - loaded,
+            "first_token": first_token - loaded,
+            "final": final - loaded,
+            "tool_steps": steps,
+        }
+    finally:
+        context.close()
+
+
+def measure(data_dir: Path, model_source: str, runs: int, timeout_ms: int) -> list[dict]:
+    from playwright.sync_api import sync_playwright
+
+    server = harness.AppServer(data_dir, model_source=model_source, adapter="shipped")
+    started = time.perf_counter()
+    server.start(timeout=600)
+    print(f"{model_source}: app up in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    try:
+        with sync_playwright() as playwright:
+            browser = harness.launch_browser(playwright)
+            try:
+                time_question(browser, server.url, timeout_ms)  # warm-up: first prompt, caches
+                return [time_question(browser, server.url, timeout_ms) for _ in range(runs)]
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+
+
+def adapter_label() -> str:
+    from assistant.model.loader import resolve_adapter
+
+    try:
+        found = resolve_adapter("shipped")
+    except Exception:  # noqa: BLE001 - a label only
+        found = None
+    return "shipped adapter" if found else "no adapter (none shipped yet)"
+
+
+def table(rows: dict[str, list[dict]]) -> str:
+    lines = [
+        "| model | runs | page load s | first output s | first answer token s | final answer s | tool steps |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, results in rows.items():
+        med = {key: statistics.median(r[key] for r in results) for key in results[0]}
+        lines.append(
+            f"| {name} | {len(results)} | {med['page_load']:.2f} | {med['first_output']:.2f} | "
+            f"{med['first_token']:.2f} | {med['final']:.2f} | {med['tool_steps']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def append_to_docs(text: str, path: Path = REPO / "docs" / "benchmarks.md") -> None:
+    """Append a run under the "## UI latency" section (created at the end if missing)."""
+    doc = path.read_text()
+    if SECTION not in doc:
+        doc = (
+            doc.rstrip()
+            + f"\n\n{SECTION}\n\nScript: `benchmarks/bench_ui.py`. Time from the loaded page "
+            f"(headless Chromium, app in a subprocess, 40 SKUs x 200 days) to the first streamed answer "
+            f'token for "{QUESTION}"; medians after one warm-up question.\n'
+        )
+    head, _, tail = doc.partition(SECTION)
+    nxt = tail.find("\n## ")
+    body, rest = (tail, "") if nxt < 0 else (tail[:nxt], tail[nxt:])
+    path.write_text(head + SECTION + body.rstrip() + "\n\n" + text + "\n" + rest)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--models", default="embedded,rules", help="comma-separated model sources")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds per milestone")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs alone")
+    args = parser.parse_args()
+    reason = harness.browser_unavailable()
+    if reason:
+        sys.exit(f"cannot run: {reason}")
+    with tempfile.TemporaryDirectory() as tmp:
+        data = harness.cached_dataset(Path(tmp) / "data")
+        rows = {}
+        for source in args.models.split(","):
+            label = f"embedded SmolLM2-135M, {adapter_label()}" if source == "embedded" else source
+            rows[label] = measure(data, source, args.runs, int(args.timeout * 1000))
+    load = os.getloadavg()[0]
+    text = (
+        f'{date.today().isoformat()}, machine "{MACHINE}" (Python {platform.python_version()}, '
+        f"load average {load:.1f} at the end of the run):\n\n{table(rows)}"
+    )
+    print(text)
+    if not args.no_write:
+        append_to_docs(text)
+
+
+if __name__ == "__main__":
+    main()
