@@ -112,8 +112,9 @@ def section(runs: list[Run], load: tuple[float, float, float]) -> str:
             "",
             "`generate()` end to end: catalog, demand for history + 28 hidden days, the day-by-day "
             "stock and PO simulation, baskets and deliveries, and writing both DuckDB files (Arrow "
-            "inserts). Rows = visible + truth tables; phases in seconds; peak RSS is the process "
-            "maximum so far (runs go smallest first).",
+            "inserts). Rows = visible + truth tables. Phases are wall seconds; CPU s counts every "
+            "thread of the process, the steadier figure on a shared machine. Peak RSS is the "
+            "process maximum so far (runs go smallest first).",
             "",
             table(runs),
             "",
