@@ -8,6 +8,7 @@ builds the two-step alert explanation (explain_alert, then the SOP for that aler
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,12 +57,13 @@ def workspace_pool(ctx: ToolContext, fallback: EntityPool) -> EntityPool:
     alerts = store.query("SELECT alert_id FROM alerts").alert_id
     return EntityPool(
         skus=list(store.query("SELECT DISTINCT sku FROM inventory").sku),
-        cities=list(locations.city) + list(locations.location_id) + list(locations.name),
+        cities=list(locations.city) + list(locations.location_id),
         categories=store.categories(),
         suppliers=list(store.suppliers().name),
         pos=[int(p.split("-")[1]) for p in pos] or fallback.pos,
         alerts=[int(a.split("-")[1]) for a in alerts] or fallback.alerts,
         topics=fallback.topics,
+        dates=[str(store.today() + timedelta(days=d)) for d in range(3)],  # days with deliveries
     )
 
 
@@ -125,10 +127,10 @@ def answer_examples(
                 answer = answer_from_output(output, 3) + "\n" + answer_from_output(sop.render(), 2)
             else:
                 answer = answer_from_output(output)
-            examples.append(
+            made.append(
                 Example(
                     context, Turn("assistant", answer), "answer", f"{tool}/{index}", split, surfaces
                 )
             )
-            made += 1
+        examples += made
     return examples, outputs

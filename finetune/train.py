@@ -144,6 +144,13 @@ def encode(
     return prompt_ids + target_ids, [IGNORE] * len(prompt_ids) + target_ids
 
 
+def length_buckets(rows: list, batch_size: int) -> list[list]:
+    """Batches of similar length: a short tool call is not padded to a long answer's size,
+    which on CPU is most of the cost."""
+    ordered = sorted(rows, key=lambda r: len(r[0]))
+    return [ordered[i : i + batch_size] for i in range(0, len(ordered), batch_size)]
+
+
 def collate(rows: list[tuple[list[int], list[int]]], pad_id: int):
     width = max(len(ids) for ids, _ in rows)
     ids = torch.full((len(rows), width), pad_id)
@@ -159,7 +166,7 @@ def collate(rows: list[tuple[list[int], list[int]]], pad_id: int):
 def batch_loss(model, prefix_ids: torch.Tensor, ids, labels, mask):
     """Forward the shared prefix once, repeat its cache over the batch, then the rest."""
     prefix = model(input_ids=prefix_ids, use_cache=True)
-    cache = prefix.past_key_values
+    cache = prefix["cache"]  # transformers 5 name (past_key_values is deprecated)
     cache.batch_repeat_interleave(ids.shape[0])
     full_mask = torch.cat(
         [torch.ones((ids.shape[0], prefix_ids.shape[1]), dtype=mask.dtype), mask], dim=1
@@ -167,7 +174,7 @@ def batch_loss(model, prefix_ids: torch.Tensor, ids, labels, mask):
     out = model(
         input_ids=ids,
         attention_mask=full_mask,
-        past_key_values=cache,
+        cache=cache,
         labels=labels,
         use_cache=False,
     )
@@ -241,8 +248,9 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
         desc=config.method,
     )
     model.train()
+    batches = length_buckets(rows, config.batch_size)
     for step in bar:
-        batch = [rows[order.randrange(len(rows))] for _ in range(config.batch_size)]
+        batch = batches[order.randrange(len(batches))]
         ids, labels, mask = (
             t.to(accelerator.device) for t in collate(batch, tokenizer.pad_token_id or 0)
         )
