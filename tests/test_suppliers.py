@@ -286,3 +286,17 @@ def test_at_risk_po_gets_a_level_1_reminder_with_the_reason(ctx, fallback_cover)
     assert (email.level, email.level_name) == (1, "Reminder")
     assert "at risk: supplier delivers 1 d late on average" in email.body
     assert "SKU-001 at BER: 50 days of cover" in email.body  # stock impact at every level
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("All", "all"), ("At risk", "at_risk"), ("OPEN", "open"), (None, "late")],
+)
+def test_order_status_is_normalised_and_all_is_kept(status, expected):
+    assert tools.suppliers.SupplierOrdersRequest(status=status).status == expected
+
+
+def test_status_all_lists_open_and_recently_received_pos(ctx, fallback_cover):
+    result = run(ctx, "supplier_orders", status="all", supplier="SUP-001")
+    numbers = {o.po_number for o in result.orders}
+    assert {"PO-1004", "PO-1005", "PO-1006", "PO-1007"} <= numbers and "PO-1001" not in numbers

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
-from tools.arguments import lowered
 from tools.registry import Evidence, Request, ToolContext, ToolError, ToolResult, tool
 from tools.store import Store
 
@@ -49,8 +48,11 @@ def line_facts(store: Store) -> pd.DataFrame:
     """One row per PO line with its receipt date (line date, else the header's once anything
     arrived: importers differ in where they book it) and whether it arrived in full."""
     lines = store.po_lines()
-    if lines.empty:
-        return pd.DataFrame(columns=LINE_COLUMNS)
+    if lines.empty:  # typed, so date arithmetic on an empty frame still works
+        dates = ("order_date", "promised_date", "receipt_date")
+        return pd.DataFrame(
+            {c: pd.Series(dtype="datetime64[ns]" if c in dates else object) for c in LINE_COLUMNS}
+        )
     header = lines.po_received_date.where(lines.qty_received > 0)
     lines["receipt_date"] = pd.to_datetime(
         lines.received_date.where(lines.received_date.notna(), header)
@@ -337,9 +339,20 @@ def supplier_scorecard(ctx: ToolContext, req: ScorecardRequest) -> Scorecard:
 
 
 # -- supplier_orders ------------------------------------------------------------------------------
+def _status(value):
+    """'At risk' -> 'at_risk'. Unlike ``lowered`` this keeps 'all' (which there means no value)."""
+    if value is None:
+        return "late"
+    text = str(value).strip().lower().replace(" ", "_").replace("-", "_")
+    return {"": "late", "any": "all", "every": "all"}.get(text, text)
+
+
+OrderStatus = Annotated[Literal["late", "open", "at_risk", "all"], BeforeValidator(_status)]
+
+
 class SupplierOrdersRequest(Request):
     supplier: str | None = None
-    status: lowered(Literal["late", "open", "at_risk", "all"]) = "late"
+    status: OrderStatus = "late"
 
 
 class POLine(BaseModel):
@@ -600,6 +613,10 @@ class SupplierEmail(ToolResult):
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame([{"po_number": p, "level": self.level} for p in self.po_numbers])
+
+    def deliverable(self) -> str:
+        """The editable draft itself, shown verbatim beside the assistant's answer."""
+        return f"To: {', '.join(self.to)}\nCc: {', '.join(self.cc) or '-'}\nSubject: {self.subject}\n\n{self.body}"
 
 
 def escalation_level(order: PurchaseOrder, today: date) -> tuple[int, str]:
