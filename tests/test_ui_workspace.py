@@ -15,7 +15,7 @@ from assistant.settings import load_settings
 from tools.registry import ToolContext
 from tools.store import Store
 from ui.app import build_app, parse_auth
-from ui.data_tab import problems_frame
+from ui.data_jobs import problems_frame
 from ui.workspace import NoDataError, ReadWriteLock, Workspace
 
 

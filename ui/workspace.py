@@ -94,6 +94,15 @@ class Workspace:
             "in the Data tab."
         )
 
+    def retriever(self):
+        """The SOP retriever: the assistant's own when it is built (one cache), else a new one."""
+        sops = self._assistant.ctx.sops if self._assistant is not None else None
+        if sops is not None:
+            return sops
+        from knowledge.retrieve import open_retriever
+
+        return open_retriever(path=self.settings.vector_store, url=self.settings.chroma_url)
+
     # -- reads ------------------------------------------------------------------------------
     @contextmanager
     def reading(self) -> Iterator[ToolContext]:

@@ -117,3 +117,18 @@ def test_invalid_upload_lists_its_errors_and_imports_nothing(page, screenshot, t
     expect(problems).to_contain_text("price")
     expect(overview).to_contain_text("products 40")  # unchanged
     screenshot(page, "data")
+
+
+def test_a_batch_job_writes_and_the_chat_keeps_answering(page):
+    from playwright.sync_api import expect
+
+    open_tab(page, "Data")
+    page.locator("#scan-alerts").click()
+    expect(page.locator("#job-status")).to_contain_text(
+        "scan_anomalies done", timeout=ANSWER_TIMEOUT
+    )
+    open_tab(page, "Chat")
+    page.locator("#question textarea").fill("Show open alerts")
+    page.locator("#question textarea").press("Enter")
+    expect(page.locator("#chatbot")).to_contain_text("Tool: list_alerts()", timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#result-table")).to_contain_text("A-1", timeout=ANSWER_TIMEOUT)
