@@ -288,3 +288,13 @@ def test_series_without_any_sale_gets_a_zero_forecast_not_none():
         len(dead) == 5 and (dead["mean"] == 0).all() and (dead["demand_class"] == "inactive").all()
     )
     assert forecast_panel(frame.iloc[:0], 5).empty
+
+
+def test_run_forecasts_for_one_location_keeps_the_others(ctx):
+    run_forecasts(ctx, RunForecastsRequest(horizon_days=7), progress=False)
+    result = run_forecasts(
+        ctx, RunForecastsRequest(horizon_days=14, location="Hamburg"), progress=False
+    )
+    stored = ctx.store.forecasts()
+    assert result.series == 1
+    assert stored.groupby("location_id").size().to_dict() == {"BER": 14, "HAM": 14}
