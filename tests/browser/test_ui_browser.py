@@ -132,3 +132,19 @@ def test_a_batch_job_writes_and_the_chat_keeps_answering(page):
     page.locator("#question textarea").press("Enter")
     expect(page.locator("#chatbot")).to_contain_text("Tool: list_alerts()", timeout=ANSWER_TIMEOUT)
     expect(page.locator("#result-table")).to_contain_text("A-1", timeout=ANSWER_TIMEOUT)
+
+
+def test_a_starter_question_cites_sop_passages_and_reset_clears_the_chat(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="What is the procedure for cycle counts?").click()
+    chat = page.locator("#chatbot")
+    expect(chat).to_contain_text("Tool: search_sops(", timeout=ANSWER_TIMEOUT)
+    expect(chat).to_contain_text("Sources: SOP-", timeout=ANSWER_TIMEOUT)
+    page.locator("#sources").get_by_text("SOP sources").click()
+    first = page.locator("#sources details").first
+    expect(first).to_contain_text("SOP-")
+    first.locator("summary").click()  # the passage opens on click
+    expect(first).to_have_attribute("open", "")
+    page.locator("#reset").click()
+    expect(chat.locator('[data-testid="user"]')).to_have_count(0)
