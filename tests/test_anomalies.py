@@ -255,7 +255,7 @@ def test_list_alerts_filters_and_renders(ctx):
     assert run.ok, run.error
     assert run.result.total == 2 and {a.sku for a in run.result.alerts} == {"SKU-002", "SKU-003"}
     text = run.render()
-    assert text.startswith("2 open alerts") and "data_error" in text
+    assert text.startswith("2 matching open alerts") and "data_error" in text
     run = call_tool(ctx, "list_alerts", {"sku": "sku-001", "location": "berlin", "limit": 1})
     assert run.ok and len(run.result.alerts) == 1 and run.result.alerts[0].kind == "demand_spike"
 

@@ -107,15 +107,17 @@ class AlertRow(BaseModel):
 
 
 class AlertList(ToolResult):
-    total: int  # open alerts matching the filters (the list may be cut to the limit)
-    counts: dict[str, int]  # matching alerts per severity
+    total: int  # open alerts matching all filters (the list may be cut to the limit)
+    counts: dict[str, int]  # per severity, matching the other filters
     alerts: list[AlertRow]
 
     def render(self) -> str:
         if not self.alerts:
             return "No open alerts match."
         counts = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n)
-        lines = [f"{self.total} open alerts ({counts}); showing {len(self.alerts)}:"]
+        lines = [
+            f"{self.total} matching open alerts (by severity: {counts}); showing {len(self.alerts)}:"
+        ]
         lines += [f"{a.alert_id} {a.severity} {a.kind}: {a.summary}" for a in self.alerts]
         return "\n".join(lines)
 
