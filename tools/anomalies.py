@@ -693,7 +693,7 @@ def detect_supplier_delays(store: Store, today: date, lookback: int) -> list[Fin
                 0,
                 0,
                 float(days_late),
-                0.0,
+                float(usual.get(row.supplier_id, 0)),
                 float(usual.get(row.supplier_id, 0)),
                 0.0,
                 facts_row,
@@ -1198,7 +1198,7 @@ def _delay_causes(store: Store, alert: AlertRow, ev: dict) -> list[Cause]:
             cause="supplier_delay",
             weight=0.9,
             detail=f"{alert.po_number} {ev.get('days_late')} days past its promised {ev.get('promised_date')}; "
-            f"the supplier is usually {usual} days late",
+            f"the supplier's usual delay is {usual} d",
         )
     ]
     outs = [x for x in ev.get("stock_impact", []) if x.get("stockout_date")]
