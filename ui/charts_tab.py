@@ -3,6 +3,8 @@ same tools the assistant calls (``forecast_demand``, ``stock_projection``, ``pla
 
 from __future__ import annotations
 
+from functools import partial
+
 import gradio as gr
 from matplotlib.figure import Figure
 
@@ -71,16 +73,9 @@ def build_charts_tab(app: gr.Blocks, workspace: Workspace) -> None:
         run, figure, note = run_chart(workspace, "plan_routes", arguments)
         return figure, safe_table(run.result) if run is not None and run.ok else None, note
 
-    show_forecast.click(
-        lambda s, loc, h: draw("forecast_demand", s, loc, h),
-        [sku, location, horizon],
-        [forecast_plot, status],
-    )
-    show_projection.click(
-        lambda s, loc, h: draw("stock_projection", s, loc, h),
-        [sku, location, horizon],
-        [projection_plot, status],
-    )
+    inputs = [sku, location, horizon]
+    show_forecast.click(partial(draw, "forecast_demand"), inputs, [forecast_plot, status])
+    show_projection.click(partial(draw, "stock_projection"), inputs, [projection_plot, status])
     plan.click(routes, [depot, day], [route_plot, route_table, status])
     app.load(load_choices, None, [sku, location, depot, status])
 

@@ -30,6 +30,7 @@ STARTERS = [
     "What is the procedure for cycle counts?",
 ]
 TABLE_PLACEHOLDER = "### Result table\n_The table of the latest answer appears here._"
+EXPORT_KEEP_S = 24 * 3600
 _EXPORT_DIR = Path(tempfile.gettempdir()) / "stockpilot-ui"
 
 
@@ -40,6 +41,10 @@ def new_session_id() -> str:
 def write_csv(name: str, table: pd.DataFrame) -> str:
     """The table as a CSV file for the download button (gradio serves files from the temp dir)."""
     _EXPORT_DIR.mkdir(parents=True, exist_ok=True)
+    stale = time.time() - EXPORT_KEEP_S
+    for old in _EXPORT_DIR.glob("*.csv"):  # downloads are one-off: keep the folder small
+        if old.stat().st_mtime < stale:
+            old.unlink(missing_ok=True)
     safe = re.sub(r"[^A-Za-z0-9_-]+", "_", name)
     path = _EXPORT_DIR / f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.csv"
     table.to_csv(path, index=False)
@@ -86,16 +91,7 @@ def build_chat_tab(workspace: Workspace) -> None:
         """Stream one answer; side panels change only when the answer is final."""
         text = (text or "").strip()
         if not text:
-            yield (
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-                gr.skip(),
-            )
+            yield (gr.skip(),) * 8
             return
         session_id = session_id or new_session_id()
         shown = list(history or []) + [user_message(text)]
@@ -140,7 +136,9 @@ def build_chat_tab(workspace: Workspace) -> None:
             "_No SOP passages cited yet._",
         )
 
-    reset.click(start_over, None, [chatbot, session, table_title, table, download, plot, sources])
+    cleared = [chatbot, session, table_title, table, download, plot, sources]
+    reset.click(start_over, None, cleared)
+    chatbot.clear(start_over, None, cleared)  # the chat's own bin icon: forget the session too
 
 
 def side_panels(workspace: Workspace, reply) -> tuple:
