@@ -35,8 +35,9 @@ def rules_app(ui_data):
 
 @pytest.fixture(scope="session")
 def chromium(browser_ready):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=20_000)  # the default 5 s is short on a loaded 2-core machine
     with sync_playwright() as playwright:
         browser = harness.launch_browser(playwright)
         yield browser
