@@ -10,7 +10,7 @@ from __future__ import annotations
 from assistant.protocol import TOOL_ROLE, Turn, render_turn, truncate_tool_text
 
 HISTORY_TOOL_CHARS = 160  # earlier tool results: enough for the model to know what was shown
-CURRENT_TOOL_CHARS = 700  # ~250 tokens: the UI shows the full table; the model quotes the head
+CURRENT_TOOL_CHARS = 450  # ~170 tokens: the UI shows the full table; the model quotes the head
 PROMPT_BUDGET_CHARS = 5000  # ~1,500 tokens of conversation on top of the system prompt
 
 

@@ -12,7 +12,8 @@ from datetime import timedelta
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.protocol import Call, Turn
+from assistant.memory import CURRENT_TOOL_CHARS
+from assistant.protocol import Call, Turn, truncate_tool_text
 from finetune.data import Example, answer_from_output, render_template
 from finetune.entities import EntityPool, entity_pools
 from finetune.templates import TEMPLATES, split_of
@@ -75,8 +76,15 @@ def _run_turns(user: str, run: ToolRun) -> list[Turn]:
     ]
 
 
+def visible(output: str) -> str:
+    """What the model sees of a current tool result (memory truncates it): answers quote only this."""
+    return truncate_tool_text(output, CURRENT_TOOL_CHARS)
+
+
 def sop_query(run: ToolRun) -> str:
     """What the agent searches after explaining an alert: the procedure for its kind."""
+    if getattr(run.result, "sop_query", None):  # the explanation names the procedure to look up
+        return run.result.sop_query
     kind = getattr(run.result, "kind", None) or "alert"
     return f"{str(kind).replace('_', ' ')} alert procedure"
 
@@ -124,9 +132,9 @@ def answer_examples(
                     Turn("assistant", calls=[Call("search_sops", {"query": query})]),
                     Turn("tool", sop.render(), tool_name="search_sops"),
                 ]
-                answer = answer_from_output(output, 3) + "\n" + answer_from_output(sop.render(), 2)
+                answer = answer_from_output(visible(output), 3) + "\n" + answer_from_output(visible(sop.render()), 2)
             else:
-                answer = answer_from_output(output)
+                answer = answer_from_output(visible(output))
             made.append(
                 Example(
                     context, Turn("assistant", answer), "answer", f"{tool}/{index}", split, surfaces
