@@ -135,11 +135,12 @@ class AnswerView:
         return out
 
 
-def final_markdown(reply: Any) -> str:
-    """The answer, any document a tool drafted (verbatim), a note on unverified figures and
-    the SOP sections cited."""
+def final_markdown(reply: Any, documents: bool = True) -> str:
+    """The answer, any document a tool drafted (verbatim; ``documents=False`` where the caller
+    shows it elsewhere), a note on unverified figures and the SOP sections cited."""
     parts = [reply.text]
-    parts += [f"```text\n{doc}\n```" for doc in _deliverables(reply)]
+    if documents:
+        parts += [f"```text\n{doc}\n```" for doc in _deliverables(reply)]
     unsupported = list(getattr(getattr(reply, "grounding", None), "unsupported", []) or [])
     if unsupported:
         parts.append(

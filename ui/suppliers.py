@@ -69,17 +69,8 @@ def supplier_choices(suppliers: pd.DataFrame) -> list[tuple[str, str]]:
 
 
 def email_text(result: Any) -> str:
-    """The draft as one editable text: the tool's deliverable, else built from its fields."""
-    document = result.deliverable() if hasattr(result, "deliverable") else None
-    if document:
-        return document
-    if hasattr(result, "subject") and hasattr(result, "body"):
-        head = [f"To: {', '.join(getattr(result, 'to', []))}"]
-        if getattr(result, "cc", None):
-            head.append(f"Cc: {', '.join(result.cc)}")
-        head.append(f"Subject: {result.subject}")
-        return "\n".join(head) + "\n\n" + result.body
-    return result.render()
+    """The draft as one editable text: the tool's deliverable (To/Cc/Subject and body)."""
+    return result.deliverable() or result.render()
 
 
 def draft_from_reply(reply: Any) -> str | None:
@@ -149,7 +140,7 @@ def build_suppliers_tab(app: gr.Blocks, workspace: Workspace) -> None:
             yield gr.skip(), f"Drafting failed: {type(error).__name__}: {error}"
             return
         text = draft_from_reply(view.reply)
-        note = final_markdown(view.reply)
+        note = final_markdown(view.reply, documents=False)  # the draft is in the text box
         if text is None:
             run = workspace.call(DRAFT_TOOL, fallback_arguments)
             if not run.ok:

@@ -33,7 +33,14 @@ def test_chat_answers_with_a_visible_tool_step_and_a_downloadable_table(page, sc
         page.locator("#download-csv").click()
     assert download.value.suggested_filename.startswith("stockout_risk-")
     assert download.value.suggested_filename.endswith(".csv")
-    chat.get_by_text("Tool: stockout_risk(horizon_days=7)").click()  # open the step: its table
+    # open the step to show its table; it may already be open when the browser rendered it
+    # while still pending (pending steps start open, finished ones closed)
+    step_table = chat.locator("table").first
+    page.wait_for_timeout(1000)
+    if not step_table.is_visible():
+        chat.get_by_text("Tool: stockout_risk(horizon_days=7)").click()
+    expect(step_table).to_be_visible()
+    page.wait_for_timeout(800)  # the accordion slides open
     expect(chat).to_contain_text("Evidence: from")
     screenshot(page, "chat")
 
