@@ -60,10 +60,17 @@ class RegistryTool(BaseTool):
         started = time.perf_counter()
         try:
             run = call_tool(self.ctx, self.spec.name, arguments)
-        except Exception as error:  # a tool bug must not kill the conversation: show it as a failed call
+        except (
+            Exception
+        ) as error:  # a tool bug must not kill the conversation: show it as a failed call
             log.exception("tool %s failed", self.spec.name)
-            run = ToolRun(self.spec.name, arguments, None, f"internal error: {type(error).__name__}: {error}",
-                          time.perf_counter() - started)
+            run = ToolRun(
+                self.spec.name,
+                arguments,
+                None,
+                f"internal error: {type(error).__name__}: {error}",
+                time.perf_counter() - started,
+            )
         return run.render(), run
 
 
@@ -82,15 +89,22 @@ class ReportParseErrors(AgentMiddleware):
             if isinstance(message, HumanMessage):
                 break
             since_question.append(message)
-        retries = sum(isinstance(m, ToolMessage) and m.tool_call_id == PARSE_ERROR_CALL_ID for m in since_question)
+        retries = sum(
+            isinstance(m, ToolMessage) and m.tool_call_id == PARSE_ERROR_CALL_ID
+            for m in since_question
+        )
         if retries >= MAX_PARSE_RETRIES:
             return None  # the loop ends; Assistant.stream reports the error
         raw = last.response_metadata.get("raw_text", "")
-        name = m.group(1) if (m := re.search(re.escape(CALL_OPEN) + r"\s*(\w+)", raw)) else "tool_call"
+        name = (
+            m.group(1) if (m := re.search(re.escape(CALL_OPEN) + r"\s*(\w+)", raw)) else "tool_call"
+        )
         run = ToolRun(name, {}, None, error, 0.0)
         # Same id: replaces the message, so the model sees what it actually wrote.
         written = AIMessage(content=raw, id=last.id, response_metadata=last.response_metadata)
-        report = ToolMessage(run.render(), tool_call_id=PARSE_ERROR_CALL_ID, name=name, status="error", artifact=run)
+        report = ToolMessage(
+            run.render(), tool_call_id=PARSE_ERROR_CALL_ID, name=name, status="error", artifact=run
+        )
         return {"messages": [written, report], "jump_to": "model"}
 
 
@@ -108,7 +122,11 @@ class AssistantReply:
     @property
     def deliverables(self) -> list[str]:
         """Documents a tool produced for the user verbatim (e.g. an e-mail draft)."""
-        return [doc for run in self.tool_runs if run.result is not None and (doc := run.result.deliverable())]
+        return [
+            doc
+            for run in self.tool_runs
+            if run.result is not None and (doc := run.result.deliverable())
+        ]
 
     def markdown(self, max_rows: int = 10) -> str:
         """Answer plus the evidence: deliverables and each tool's table, for text clients."""
@@ -134,8 +152,14 @@ class AssistantReply:
             "answer": self.text,
             "unsupported": self.grounding.unsupported,
             "tool_calls": [
-                {"name": r.name, "arguments": r.arguments, "ok": r.ok, "error": r.error,
-                 "seconds": round(r.seconds, 3), "result": r.render()}
+                {
+                    "name": r.name,
+                    "arguments": r.arguments,
+                    "ok": r.ok,
+                    "error": r.error,
+                    "seconds": round(r.seconds, 3),
+                    "result": r.render(),
+                }
                 for r in self.tool_runs
             ],
             "notice": self.notice,
@@ -177,10 +201,14 @@ class Assistant:
 
     @staticmethod
     def _config(session_id: str) -> dict:
-        return {"configurable": {"thread_id": session_id}, "recursion_limit": 4 * MAX_TOOL_CALLS_PER_QUESTION + 8}
+        return {
+            "configurable": {"thread_id": session_id},
+            "recursion_limit": 4 * MAX_TOOL_CALLS_PER_QUESTION + 8,
+        }
 
-    def stream(self, question: str, session_id: str = "default",
-               history: Sequence[BaseMessage] = ()) -> Iterator[tuple[str, Any]]:
+    def stream(
+        self, question: str, session_id: str = "default", history: Sequence[BaseMessage] = ()
+    ) -> Iterator[tuple[str, Any]]:
         """Answer ``question`` in ``session_id``; ``history`` seeds earlier turns (for stateless
         clients that send the whole conversation, see assistant.api)."""
         started = time.perf_counter()
@@ -190,14 +218,18 @@ class Assistant:
         limit_hit = False
         usage = {"input_tokens": 0, "output_tokens": 0}
         inputs = {"messages": [*history, HumanMessage(question)]}
-        for mode, data in self.graph.stream(inputs, self._config(session_id), stream_mode=["messages", "updates"]):
+        for mode, data in self.graph.stream(
+            inputs, self._config(session_id), stream_mode=["messages", "updates"]
+        ):
             if mode == "messages":
                 chunk, _meta = data
                 if isinstance(chunk, AIMessageChunk) and chunk.content:
                     yield "token", chunk.text
                 continue
             for node, update in data.items():
-                for message in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+                for message in (
+                    (update or {}).get("messages", []) if isinstance(update, dict) else []
+                ):
                     if isinstance(message, AIMessage):
                         last_ai = message
                         limit_hit = limit_hit or node.startswith(_LIMIT_NODE)
@@ -210,22 +242,39 @@ class Assistant:
                         run = message.artifact if isinstance(message.artifact, ToolRun) else None
                         if run is None:  # blocked by the call limit, or an unknown tool
                             call = calls.get(message.tool_call_id, {})
-                            run = ToolRun(message.name or call.get("name", "?"), call.get("args", {}), None,
-                                          message.text, 0.0)
+                            run = ToolRun(
+                                message.name or call.get("name", "?"),
+                                call.get("args", {}),
+                                None,
+                                message.text,
+                                0.0,
+                            )
                         runs.append(run)
                         yield "tool_end", run
         yield "final", self._reply(question, session_id, last_ai, limit_hit, runs, usage, started)
 
-    def _reply(self, question: str, session_id: str, last_ai: AIMessage | None, limit_hit: bool,
-               runs: list[ToolRun], usage: dict, started: float) -> AssistantReply:
+    def _reply(
+        self,
+        question: str,
+        session_id: str,
+        last_ai: AIMessage | None,
+        limit_hit: bool,
+        runs: list[ToolRun],
+        usage: dict,
+        started: float,
+    ) -> AssistantReply:
         notice = ""
         parse_error = last_ai.response_metadata.get("parse_error") if last_ai is not None else None
         if limit_hit:
-            notice = f"Stopped after {MAX_TOOL_CALLS_PER_QUESTION} tool calls without a final answer."
+            notice = (
+                f"Stopped after {MAX_TOOL_CALLS_PER_QUESTION} tool calls without a final answer."
+            )
         elif parse_error:
             notice = f"The model wrote a tool call that could not be read: {parse_error}."
             runs.append(ToolRun("tool_call", {}, None, parse_error, 0.0))
-        answered = last_ai is not None and not last_ai.tool_calls and not limit_hit and not parse_error
+        answered = (
+            last_ai is not None and not last_ai.tool_calls and not limit_hit and not parse_error
+        )
         raw = last_ai.text.strip() if answered else ""
         # Sources: everything the tools returned in this session (follow-ups quote earlier
         # results) and the user's own words. System notices are not model claims: not checked.
@@ -235,12 +284,19 @@ class Assistant:
         report = grounding.check(raw, sources)
         text = grounding.mark_unsupported(raw, report) if raw else ("" if notice else NO_ANSWER)
         return AssistantReply(
-            text="\n\n".join(p for p in [text, notice] if p), raw_text=raw, tool_runs=runs, grounding=report,
-            seconds=time.perf_counter() - started, prompt_tokens=usage["input_tokens"],
-            completion_tokens=usage["output_tokens"], notice=notice,
+            text="\n\n".join(p for p in [text, notice] if p),
+            raw_text=raw,
+            tool_runs=runs,
+            grounding=report,
+            seconds=time.perf_counter() - started,
+            prompt_tokens=usage["input_tokens"],
+            completion_tokens=usage["output_tokens"],
+            notice=notice,
         )
 
-    def ask(self, question: str, session_id: str = "default", history: Sequence[BaseMessage] = ()) -> AssistantReply:
+    def ask(
+        self, question: str, session_id: str = "default", history: Sequence[BaseMessage] = ()
+    ) -> AssistantReply:
         reply = None
         for kind, payload in self.stream(question, session_id, history):
             if kind == "final":
@@ -263,14 +319,22 @@ def build_chat_model(settings) -> BaseChatModel:
 
         return StockpilotChatModel(backend=RulesBackend())
     if source in {"openai", "openai-chat"}:
-        backend = ChatEndpointBackend(settings.openai_base_url, settings.openai_model, settings.openai_api_key)
+        backend = ChatEndpointBackend(
+            settings.openai_base_url, settings.openai_model, settings.openai_api_key
+        )
     elif source == "openai-completions":
-        backend = CompletionEndpointBackend(settings.openai_base_url, settings.openai_model,
-                                            settings.openai_api_key, settings.max_new_tokens)
+        backend = CompletionEndpointBackend(
+            settings.openai_base_url,
+            settings.openai_model,
+            settings.openai_api_key,
+            settings.max_new_tokens,
+        )
     else:
         from assistant.model.loader import load_model
 
-        loaded = load_model(source, settings.adapter_path, settings.model_cache_dir, settings.threads)
+        loaded = load_model(
+            source, settings.adapter_path, settings.model_cache_dir, settings.threads
+        )
         backend = LocalBackend(loaded, agent_tools(), settings.max_new_tokens)
     return StockpilotChatModel(backend=backend)
 

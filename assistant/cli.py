@@ -12,7 +12,9 @@ import typer
 
 from assistant.settings import load_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Stockpilot supply-chain assistant.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Stockpilot supply-chain assistant."
+)
 
 
 def _mount() -> None:
@@ -24,12 +26,16 @@ def _mount() -> None:
     app.add_typer(data_app, name="data", help="Generate, import and inspect the data store.")
     app.add_typer(tool_app, name="tool", help="Run one supply-chain tool directly.")
     app.add_typer(knowledge_app, name="knowledge", help="Index and search the SOP knowledge base.")
-    app.add_typer(finetune_app, name="finetune", help="Training data, LoRA/AdaLoRA training, evaluation.")
+    app.add_typer(
+        finetune_app, name="finetune", help="Training data, LoRA/AdaLoRA training, evaluation."
+    )
 
 
 @app.command("forecast")
-def forecast(action: str = typer.Argument("run", help="run: batch forecast for all SKUs"),
-             horizon_days: int = 28) -> None:
+def forecast(
+    action: str = typer.Argument("run", help="run: batch forecast for all SKUs"),
+    horizon_days: int = 28,
+) -> None:
     """Batch forecast every SKU x location and store it (`stockpilot forecast run`)."""
     from tools.cli import run_tool
 
@@ -39,7 +45,9 @@ def forecast(action: str = typer.Argument("run", help="run: batch forecast for a
 
 
 @app.command("alerts")
-def alerts(action: str = typer.Argument("scan", help="scan: detect anomalies and rewrite alerts")) -> None:
+def alerts(
+    action: str = typer.Argument("scan", help="scan: detect anomalies and rewrite alerts"),
+) -> None:
     """Scan the data for anomalies and write alerts (`stockpilot alerts scan`)."""
     from tools.cli import run_tool
 

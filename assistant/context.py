@@ -12,7 +12,9 @@ from tools.store import Store
 def open_store(settings: Settings, read_only: bool = False) -> Store:
     path = settings.database
     if read_only and not path.exists():
-        raise SystemExit(f"{path}: no database yet; run `stockpilot data generate` or `stockpilot data import` first")
+        raise SystemExit(
+            f"{path}: no database yet; run `stockpilot data generate` or `stockpilot data import` first"
+        )
     return Store(path, read_only=read_only)
 
 
@@ -23,6 +25,8 @@ def _retriever(vector_store: str, chroma_url: str | None):
     return open_retriever(path=vector_store, url=chroma_url)
 
 
-def open_context(settings: Settings, read_only: bool = False, with_sops: bool = True) -> ToolContext:
+def open_context(
+    settings: Settings, read_only: bool = False, with_sops: bool = True
+) -> ToolContext:
     sops = _retriever(str(settings.vector_store), settings.chroma_url) if with_sops else None
     return ToolContext(store=open_store(settings, read_only=read_only), sops=sops)

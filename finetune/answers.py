@@ -8,8 +8,8 @@ builds the two-step alert explanation (explain_alert, then the SOP for that aler
 from __future__ import annotations
 
 import random
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from assistant.memory import CURRENT_TOOL_CHARS
@@ -132,7 +132,11 @@ def answer_examples(
                     Turn("assistant", calls=[Call("search_sops", {"query": query})]),
                     Turn("tool", sop.render(), tool_name="search_sops"),
                 ]
-                answer = answer_from_output(visible(output), 3) + "\n" + answer_from_output(visible(sop.render()), 2)
+                answer = (
+                    answer_from_output(visible(output), 3)
+                    + "\n"
+                    + answer_from_output(visible(sop.render()), 2)
+                )
             else:
                 answer = answer_from_output(visible(output))
             made.append(

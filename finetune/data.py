@@ -351,7 +351,11 @@ def answer_from_output(output: str, max_lines: int = 3, max_chars: int = 220) ->
     if output.startswith("ERROR"):
         return f"I could not get that: {output[6:].strip()}"
     output = re.sub(r'<quote source="([^"]+)">\s*', r"\1: ", output).replace("</quote>", "")
-    lines = [line.strip() for line in output.splitlines() if line.strip() and not line.startswith("Quoted ")]
+    lines = [
+        line.strip()
+        for line in output.splitlines()
+        if line.strip() and not line.startswith("Quoted ")
+    ]
     return "\n".join(_clip(line, max_chars) for line in lines[:max_lines])
 
 

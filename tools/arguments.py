@@ -19,14 +19,30 @@ def _upper(value):
 
 
 def _blank_to_none(value):
-    return None if isinstance(value, str) and value.strip().lower() in {"", "none", "null", "all", "any"} else value
+    return (
+        None
+        if isinstance(value, str) and value.strip().lower() in {"", "none", "null", "all", "any"}
+        else value
+    )
 
 
-Sku = Annotated[str, BeforeValidator(_upper), Field(min_length=1, max_length=40, description="SKU code, e.g. SKU-00042")]
-Location = Annotated[str | None, BeforeValidator(_blank_to_none), Field(None, description="warehouse id, name or city")]
+Sku = Annotated[
+    str,
+    BeforeValidator(_upper),
+    Field(min_length=1, max_length=40, description="SKU code, e.g. SKU-00042"),
+]
+Location = Annotated[
+    str | None,
+    BeforeValidator(_blank_to_none),
+    Field(None, description="warehouse id, name or city"),
+]
 HorizonDays = Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS, description="days ahead, 1-84")]
 Limit = Annotated[int, Field(ge=1, le=100)]
-DateText = Annotated[str | None, BeforeValidator(_blank_to_none), Field(None, description="ISO date, 'today' or 'tomorrow'")]
+DateText = Annotated[
+    str | None,
+    BeforeValidator(_blank_to_none),
+    Field(None, description="ISO date, 'today' or 'tomorrow'"),
+]
 
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
@@ -48,11 +64,17 @@ def resolve_date(text: str | None, today: date, argument: str = "date") -> date:
             return date(*map(int, match.groups()))
         except ValueError:
             pass
-    raise ToolError(f"{argument}: cannot read '{text}' as a date; use YYYY-MM-DD, 'today' or 'tomorrow'")
+    raise ToolError(
+        f"{argument}: cannot read '{text}' as a date; use YYYY-MM-DD, 'today' or 'tomorrow'"
+    )
 
 
 def _lower(value):
-    return value.strip().lower().replace(" ", "_").replace("-", "_") if isinstance(value, str) else value
+    return (
+        value.strip().lower().replace(" ", "_").replace("-", "_")
+        if isinstance(value, str)
+        else value
+    )
 
 
 def lowered(annotation):

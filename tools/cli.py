@@ -30,7 +30,11 @@ def run_tool(name: str, arguments: dict, read_only: bool = True, as_json: bool =
 
     spec = load_tools().get(name)
     settings = load_settings()
-    ctx = open_context(settings, read_only=read_only and not (spec and spec.writes), with_sops=name == "search_sops")
+    ctx = open_context(
+        settings,
+        read_only=read_only and not (spec and spec.writes),
+        with_sops=name == "search_sops",
+    )
     run = call_tool(ctx, name, arguments)
     if not run.ok:
         typer.echo(f"error: {run.error}", err=True)
@@ -56,7 +60,10 @@ def list_tools() -> None:
 
 
 @tool_app.command("run")
-def run(name: str, arguments: list[str] = typer.Argument(None, help="key=value pairs"),
-        as_json: bool = typer.Option(False, "--json", help="print the full result as JSON")) -> None:
+def run(
+    name: str,
+    arguments: list[str] = typer.Argument(None, help="key=value pairs"),
+    as_json: bool = typer.Option(False, "--json", help="print the full result as JSON"),
+) -> None:
     """Run one tool, e.g. `stockpilot tool run stockout_risk horizon_days=7 location=berlin`."""
     run_tool(name, parse_pairs(arguments or []), as_json=as_json)

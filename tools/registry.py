@@ -98,13 +98,18 @@ class ToolSpec:
         """OpenAI-style function schema (for endpoints that take native tool definitions)."""
         schema = self.request.model_json_schema()
         schema.pop("title", None)
-        return {"type": "function", "function": {"name": self.name, "description": self.summary, "parameters": schema}}
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.summary, "parameters": schema},
+        }
 
 
 REGISTRY: dict[str, ToolSpec] = {}
 
 
-def tool(name: str, summary: str, request: type[Request], *, agent: bool = True, writes: bool = False):
+def tool(
+    name: str, summary: str, request: type[Request], *, agent: bool = True, writes: bool = False
+):
     """Register ``fn(ctx, request)`` as a tool."""
 
     def register(fn):

@@ -59,9 +59,13 @@ class LocalBackend:
         self.loaded, self.max_new_tokens = loaded, max_new_tokens
         self.generator = LocalGenerator(loaded, render_turn(Turn("system", system_prompt(specs))))
 
-    def respond(self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token: OnToken = None) -> Reply:
+    def respond(
+        self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token: OnToken = None
+    ) -> Reply:
         started = time.perf_counter()
-        text, stats = self.generator.complete(protocol_prompt(turns, specs), self.max_new_tokens, on_token)
+        text, stats = self.generator.complete(
+            protocol_prompt(turns, specs), self.max_new_tokens, on_token
+        )
         stats["seconds"] = time.perf_counter() - started
         return parsed(text, stats)
 
@@ -75,14 +79,26 @@ def _client(base_url: str, api_key: str | None):
 class CompletionEndpointBackend:
     name = "openai-completions"
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, max_new_tokens: int = 256):
-        self.client, self.model, self.max_new_tokens = _client(base_url, api_key), model, max_new_tokens
+    def __init__(
+        self, base_url: str, model: str, api_key: str | None = None, max_new_tokens: int = 256
+    ):
+        self.client, self.model, self.max_new_tokens = (
+            _client(base_url, api_key),
+            model,
+            max_new_tokens,
+        )
 
-    def respond(self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token: OnToken = None) -> Reply:
+    def respond(
+        self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token: OnToken = None
+    ) -> Reply:
         started = time.perf_counter()
         stream = self.client.completions.create(
-            model=self.model, prompt=protocol_prompt(turns, specs), max_tokens=self.max_new_tokens,
-            temperature=0, stop=[IM_END], stream=True,
+            model=self.model,
+            prompt=protocol_prompt(turns, specs),
+            max_tokens=self.max_new_tokens,
+            temperature=0,
+            stop=[IM_END],
+            stream=True,
         )
         pieces = []
         for chunk in stream:
@@ -100,14 +116,29 @@ def _openai_messages(turns: Sequence[Turn], specs: Sequence[ToolSpec]) -> list[d
         if turn.role == "assistant" and turn.calls:
             ids = [f"call_{i}_{j}" for j in range(len(turn.calls))]
             pending = ids
-            messages.append({"role": "assistant", "content": None, "tool_calls": [
-                {"id": cid, "type": "function", "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
-                for cid, c in zip(ids, turn.calls, strict=True)]})
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": cid,
+                            "type": "function",
+                            "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+                        }
+                        for cid, c in zip(ids, turn.calls, strict=True)
+                    ],
+                }
+            )
         elif turn.role == "tool" and pending:
-            messages.append({"role": "tool", "tool_call_id": pending.pop(0), "content": turn.content})
+            messages.append(
+                {"role": "tool", "tool_call_id": pending.pop(0), "content": turn.content}
+            )
         elif turn.role == "tool":
             # e.g. a parse-error report: the API rejects a tool message that answers no call
-            messages.append({"role": "user", "content": f"{turn.tool_name or 'tool'}: {turn.content}"})
+            messages.append(
+                {"role": "user", "content": f"{turn.tool_name or 'tool'}: {turn.content}"}
+            )
         else:
             messages.append({"role": turn.role, "content": turn.content})
     return messages
@@ -116,14 +147,25 @@ def _openai_messages(turns: Sequence[Turn], specs: Sequence[ToolSpec]) -> list[d
 class ChatEndpointBackend:
     name = "openai-chat"
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, max_new_tokens: int = 512):
-        self.client, self.model, self.max_new_tokens = _client(base_url, api_key), model, max_new_tokens
+    def __init__(
+        self, base_url: str, model: str, api_key: str | None = None, max_new_tokens: int = 512
+    ):
+        self.client, self.model, self.max_new_tokens = (
+            _client(base_url, api_key),
+            model,
+            max_new_tokens,
+        )
 
-    def respond(self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token: OnToken = None) -> Reply:
+    def respond(
+        self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token: OnToken = None
+    ) -> Reply:
         started = time.perf_counter()
         response = self.client.chat.completions.create(
-            model=self.model, messages=_openai_messages(turns, specs), temperature=0,
-            tools=[spec.json_schema() for spec in specs], max_tokens=self.max_new_tokens,
+            model=self.model,
+            messages=_openai_messages(turns, specs),
+            temperature=0,
+            tools=[spec.json_schema() for spec in specs],
+            max_tokens=self.max_new_tokens,
         )
         message = response.choices[0].message
         calls, error = [], None
@@ -134,4 +176,9 @@ class ChatEndpointBackend:
                 error = f"tool call '{tc.function.name}': arguments are not valid JSON ({exc.msg})"
         if on_token and message.content:
             on_token(message.content)
-        return Reply(message.content or "", calls, parse_error=error, stats={"seconds": time.perf_counter() - started})
+        return Reply(
+            message.content or "",
+            calls,
+            parse_error=error,
+            stats={"seconds": time.perf_counter() - started},
+        )

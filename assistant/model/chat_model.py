@@ -48,21 +48,39 @@ def to_message(reply: Reply) -> AIMessage:
     answer) and carries it in ``invalid_tool_calls`` and ``response_metadata`` so that the agent
     can report the error back to the model."""
     tool_calls = [
-        {"name": c.name, "args": c.arguments, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
+        {
+            "name": c.name,
+            "args": c.arguments,
+            "id": f"call_{uuid.uuid4().hex[:12]}",
+            "type": "tool_call",
+        }
         for c in reply.calls
     ]
     invalid = []
     metadata: dict = {"stats": reply.stats}
     if reply.parse_error:
-        invalid = [{"name": None, "args": reply.text, "id": None, "error": reply.parse_error, "type": "invalid_tool_call"}]
+        invalid = [
+            {
+                "name": None,
+                "args": reply.text,
+                "id": None,
+                "error": reply.parse_error,
+                "type": "invalid_tool_call",
+            }
+        ]
         metadata |= {"parse_error": reply.parse_error, "raw_text": reply.text}
     usage = None
     if "prompt_tokens" in reply.stats:
         p, c = reply.stats["prompt_tokens"], reply.stats.get("completion_tokens", 0)
         usage = {"input_tokens": p, "output_tokens": c, "total_tokens": p + c}
     content = "" if reply.parse_error else reply.text
-    return AIMessage(content=content, tool_calls=tool_calls, invalid_tool_calls=invalid, usage_metadata=usage,
-                     response_metadata=metadata)
+    return AIMessage(
+        content=content,
+        tool_calls=tool_calls,
+        invalid_tool_calls=invalid,
+        usage_metadata=usage,
+        response_metadata=metadata,
+    )
 
 
 class StockpilotChatModel(BaseChatModel):
@@ -87,18 +105,28 @@ class StockpilotChatModel(BaseChatModel):
         names = tool_names or self.tool_names or [n for n, s in registry.items() if s.agent]
         return [registry[n] for n in names]
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, tool_names: list[str] | None = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        tool_names: list[str] | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         on_token = CallHider(run_manager.on_llm_new_token) if run_manager else None
         reply = self.backend.respond(to_turns(messages), self._specs(tool_names), on_token)
         if on_token:
             on_token.flush()
         return ChatResult(generations=[ChatGeneration(message=to_message(reply))])
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None, tool_names: list[str] | None = None,
-                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        tool_names: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         pieces: queue.Queue = queue.Queue()
         done = object()
         result: dict = {}
@@ -106,7 +134,9 @@ class StockpilotChatModel(BaseChatModel):
         def work():
             hider = CallHider(pieces.put)
             try:
-                result["reply"] = self.backend.respond(to_turns(messages), self._specs(tool_names), hider)
+                result["reply"] = self.backend.respond(
+                    to_turns(messages), self._specs(tool_names), hider
+                )
                 hider.flush()
             except Exception as error:  # surfaced in the consuming thread
                 result["error"] = error
@@ -114,16 +144,32 @@ class StockpilotChatModel(BaseChatModel):
                 pieces.put(done)
 
         threading.Thread(target=work, daemon=True).start()
-        while (piece := pieces.get()) is not done:  # callbacks get each chunk from BaseChatModel.stream
+        while (
+            piece := pieces.get()
+        ) is not done:  # callbacks get each chunk from BaseChatModel.stream
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
         if "error" in result:
             raise result["error"]
         final = to_message(result["reply"])
-        chunks = [{"name": tc["name"], "args": _json(tc["args"]), "id": tc["id"], "index": i, "type": "tool_call_chunk"}
-                  for i, tc in enumerate(final.tool_calls)]
-        yield ChatGenerationChunk(message=AIMessageChunk(
-            content="", tool_call_chunks=chunks, usage_metadata=final.usage_metadata,
-            response_metadata=final.response_metadata, chunk_position="last"))
+        chunks = [
+            {
+                "name": tc["name"],
+                "args": _json(tc["args"]),
+                "id": tc["id"],
+                "index": i,
+                "type": "tool_call_chunk",
+            }
+            for i, tc in enumerate(final.tool_calls)
+        ]
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="",
+                tool_call_chunks=chunks,
+                usage_metadata=final.usage_metadata,
+                response_metadata=final.response_metadata,
+                chunk_position="last",
+            )
+        )
 
 
 def _json(args: dict) -> str:
@@ -146,10 +192,16 @@ class CallHider:
             self.blocked = True
             self._emit(self.buffer[:at])
             return
-        held = next((n for n in range(min(len(CALL_OPEN) - 1, len(self.buffer)), 0, -1)
-                     if CALL_OPEN.startswith(self.buffer[-n:])), 0)
+        held = next(
+            (
+                n
+                for n in range(min(len(CALL_OPEN) - 1, len(self.buffer)), 0, -1)
+                if CALL_OPEN.startswith(self.buffer[-n:])
+            ),
+            0,
+        )
         self._emit(self.buffer[: len(self.buffer) - held])
-        self.buffer = self.buffer[len(self.buffer) - held:]
+        self.buffer = self.buffer[len(self.buffer) - held :]
 
     def flush(self) -> None:
         if not self.blocked:

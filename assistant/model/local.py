@@ -36,8 +36,9 @@ class LocalGenerator:
             return copy.deepcopy(self.prefix_cache)
         return None
 
-    def complete(self, prompt: str, max_new_tokens: int = 256,
-                 on_token: Callable[[str], None] | None = None) -> tuple[str, dict]:
+    def complete(
+        self, prompt: str, max_new_tokens: int = 256, on_token: Callable[[str], None] | None = None
+    ) -> tuple[str, dict]:
         """Generate until <|im_end|>; returns (text, stats)."""
         ids = self.tokenizer(prompt, return_tensors="pt").input_ids
         kwargs = dict(
@@ -53,12 +54,16 @@ class LocalGenerator:
             if on_token is None:
                 with torch.no_grad():
                     out = self.model.generate(**kwargs)
-                new = out[0, ids.shape[1]:]
+                new = out[0, ids.shape[1] :]
                 text = self.tokenizer.decode(new, skip_special_tokens=True)
                 return text, {"prompt_tokens": ids.shape[1], "completion_tokens": int(new.shape[0])}
-            streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+            streamer = TextIteratorStreamer(
+                self.tokenizer, skip_prompt=True, skip_special_tokens=True
+            )
             failure: list[BaseException] = []
-            worker = threading.Thread(target=self._generate_quietly, args=(streamer, failure), kwargs=kwargs)
+            worker = threading.Thread(
+                target=self._generate_quietly, args=(streamer, failure), kwargs=kwargs
+            )
             worker.start()
             pieces = []
             try:
@@ -71,7 +76,10 @@ class LocalGenerator:
             if failure:
                 raise failure[0]
             text = "".join(pieces)
-            return text, {"prompt_tokens": ids.shape[1], "completion_tokens": self.count_tokens(text) + 1}
+            return text, {
+                "prompt_tokens": ids.shape[1],
+                "completion_tokens": self.count_tokens(text) + 1,
+            }
 
     def _generate_quietly(self, streamer: TextIteratorStreamer, failure: list, **kwargs) -> None:
         try:

@@ -13,7 +13,9 @@ from assistant.model.backends import OnToken, Reply
 from assistant.protocol import Call, Turn
 from tools.registry import ToolSpec
 
-OUT_OF_SCOPE = "I can only help with our supply chain: stock, forecasts, alerts, suppliers, routes and SOPs."
+OUT_OF_SCOPE = (
+    "I can only help with our supply chain: stock, forecasts, alerts, suppliers, routes and SOPs."
+)
 _SKU = re.compile(r"\bsku[-\s]?(\d+)\b", re.I)
 _PO = re.compile(r"\bpo[-\s#]?(\d+)\b", re.I)
 _ALERT = re.compile(r"\ba[-\s]?(\d+)\b", re.I)
@@ -34,7 +36,9 @@ def route(text: str) -> Call | None:
     sku = _SKU.search(text)
     sku_code = f"SKU-{int(sku.group(1)):05d}" if sku else None
     po = _PO.search(text)
-    if any(w in low for w in ("email", "e-mail", "mail", "draft", "write to")) and (po or "supplier" in low):
+    if any(w in low for w in ("email", "e-mail", "mail", "draft", "write to")) and (
+        po or "supplier" in low
+    ):
         return Call("draft_supplier_email", {"po_number": f"PO-{po.group(1)}"} if po else {})
     if "alert" in low and (alert := _ALERT.search(re.sub(r"alerts?", " ", text, flags=re.I))):
         return Call("explain_alert", {"alert_id": f"A-{alert.group(1)}"})
@@ -46,7 +50,9 @@ def route(text: str) -> Call | None:
         return Call("recommend_products", {"sku": sku_code, "mode": "substitutes"})
     if sku_code and ("bought" in low or "together" in low or "cross-sell" in low):
         return Call("recommend_products", {"sku": sku_code})
-    if sku_code and any(w in low for w in ("reorder", "order quantity", "safety stock", "how much should")):
+    if sku_code and any(
+        w in low for w in ("reorder", "order quantity", "safety stock", "how much should")
+    ):
         return Call("reorder_plan", {"sku": sku_code})
     if sku_code and any(w in low for w in ("projection", "project", "on hand", "cover")):
         return Call("stock_projection", {"sku": sku_code, "horizon_days": _horizon(low, 28)})
@@ -58,7 +64,9 @@ def route(text: str) -> Call | None:
         return Call("supplier_orders", {"status": "late" if "late" in low else "open"})
     if "supplier" in low or "vendor" in low:
         return Call("supplier_scorecard", {})
-    if any(w in low for w in ("sop", "procedure", "policy", "process", "what should i do", "how do we")):
+    if any(
+        w in low for w in ("sop", "procedure", "policy", "process", "what should i do", "how do we")
+    ):
         return Call("search_sops", {"query": text.strip()[:200]})
     return None
 
@@ -74,7 +82,9 @@ def summarise(turn: Turn, max_lines: int = 4) -> str:
 class RulesBackend:
     name = "rules"
 
-    def respond(self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token: OnToken = None) -> Reply:
+    def respond(
+        self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token: OnToken = None
+    ) -> Reply:
         last = turns[-1]
         allowed = {s.name for s in specs}
         if last.role == "tool":

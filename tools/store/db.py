@@ -78,11 +78,18 @@ class Store:
             return date.fromisoformat(value)
         last = self.scalar("SELECT max(date) FROM inventory")
         if last is None:
-            raise ValueError("the database holds no inventory history: run `stockpilot data generate` or import data")
+            raise ValueError(
+                "the database holds no inventory history: run `stockpilot data generate` or import data"
+            )
         return last + pd.Timedelta(days=1)
 
     def counts(self) -> dict[str, int]:
-        tables = [r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
+        tables = [
+            r[0]
+            for r in self.con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+            ).fetchall()
+        ]
         return {t: int(self.scalar(f'SELECT count(*) FROM "{t}"')) for t in tables}
 
     # -- entities (resolve what users type into keys) -----------------------------------
@@ -93,7 +100,9 @@ class Store:
             raise UnknownEntityError("sku", sku, self._near(sku, "SELECT sku FROM products"))
         return df.iloc[0].to_dict()
 
-    def products(self, category: str | None = None, skus: Sequence[str] | None = None) -> pd.DataFrame:
+    def products(
+        self, category: str | None = None, skus: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         sql, params = "SELECT * FROM products WHERE 1=1", []
         if category:
             sql += " AND lower(category) = lower(?)"
@@ -104,7 +113,12 @@ class Store:
         return self.query(sql + " ORDER BY sku", params)
 
     def categories(self) -> list[str]:
-        return [r[0] for r in self.con.execute("SELECT DISTINCT category FROM products ORDER BY 1").fetchall()]
+        return [
+            r[0]
+            for r in self.con.execute(
+                "SELECT DISTINCT category FROM products ORDER BY 1"
+            ).fetchall()
+        ]
 
     def resolve_category(self, category: str) -> str:
         cats = {c.lower(): c for c in self.categories()}
@@ -112,7 +126,9 @@ class Store:
         for candidate in (key, key.rstrip("s")):
             if candidate in cats:
                 return cats[candidate]
-        raise UnknownEntityError("category", category, difflib.get_close_matches(key, list(cats), n=3))
+        raise UnknownEntityError(
+            "category", category, difflib.get_close_matches(key, list(cats), n=3)
+        )
 
     def location(self, location: str) -> dict:
         """Accepts an id ('BER'), a name ('Berlin DC') or a city ('berlin')."""
@@ -124,7 +140,9 @@ class Store:
         if df.empty:
             df = self.query("SELECT * FROM locations WHERE contains(lower(?), lower(city))", [text])
         if len(df) != 1:
-            raise UnknownEntityError("location", location, self._near(text, "SELECT city FROM locations"))
+            raise UnknownEntityError(
+                "location", location, self._near(text, "SELECT city FROM locations")
+            )
         return df.iloc[0].to_dict()
 
     def locations(self) -> pd.DataFrame:
@@ -133,11 +151,16 @@ class Store:
     def supplier(self, supplier: str) -> dict:
         """Accepts an id ('SUP-003') or a (partial, case-insensitive) name."""
         text = str(supplier).strip()
-        df = self.query("SELECT * FROM suppliers WHERE lower(supplier_id) = lower(?) OR lower(name) = lower(?)", [text, text])
+        df = self.query(
+            "SELECT * FROM suppliers WHERE lower(supplier_id) = lower(?) OR lower(name) = lower(?)",
+            [text, text],
+        )
         if df.empty:
             df = self.query("SELECT * FROM suppliers WHERE contains(lower(name), lower(?))", [text])
         if len(df) != 1:
-            raise UnknownEntityError("supplier", supplier, self._near(text, "SELECT name FROM suppliers"))
+            raise UnknownEntityError(
+                "supplier", supplier, self._near(text, "SELECT name FROM suppliers")
+            )
         return df.iloc[0].to_dict()
 
     def suppliers(self) -> pd.DataFrame:
@@ -146,10 +169,14 @@ class Store:
     def _near(self, text: str, sql: str) -> list[str]:
         names = [str(r[0]) for r in self.con.execute(sql).fetchall()]
         lower = {n.lower(): n for n in names}
-        return [lower[m] for m in difflib.get_close_matches(text.lower(), list(lower), n=3, cutoff=0.6)]
+        return [
+            lower[m] for m in difflib.get_close_matches(text.lower(), list(lower), n=3, cutoff=0.6)
+        ]
 
     # -- time series ------------------------------------------------------------------
-    def series_keys(self, location_id: str | None = None, skus: Sequence[str] | None = None) -> pd.DataFrame:
+    def series_keys(
+        self, location_id: str | None = None, skus: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """The (sku, location_id) pairs that have stock records."""
         sql, params = "SELECT DISTINCT sku, location_id FROM inventory WHERE 1=1", []
         if location_id:
@@ -160,11 +187,18 @@ class Store:
             params.append(list(skus))
         return self.query(sql + " ORDER BY sku, location_id", params)
 
-    def sales(self, skus: Sequence[str] | None = None, location_id: str | None = None,
-              start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    def sales(
+        self,
+        skus: Sequence[str] | None = None,
+        location_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> pd.DataFrame:
         """Daily recorded sales joined with end-of-day stock: date, sku, location_id, units, on_hand."""
-        sql = ("SELECT s.date, s.sku, s.location_id, s.units, i.on_hand FROM sales s "
-               "LEFT JOIN inventory i USING (date, sku, location_id) WHERE 1=1")
+        sql = (
+            "SELECT s.date, s.sku, s.location_id, s.units, i.on_hand FROM sales s "
+            "LEFT JOIN inventory i USING (date, sku, location_id) WHERE 1=1"
+        )
         params: list = []
         if skus is not None:
             sql += " AND s.sku IN (SELECT unnest(?::VARCHAR[]))"
@@ -180,14 +214,21 @@ class Store:
             params.append(end)
         return self.query(sql + " ORDER BY s.sku, s.location_id, s.date", params)
 
-    def demand_history(self, skus: Sequence[str] | None = None, location_id: str | None = None,
-                       start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    def demand_history(
+        self,
+        skus: Sequence[str] | None = None,
+        location_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> pd.DataFrame:
         """One row per stocked day: date, sku, location_id, units (0 when no sale was booked), on_hand.
 
         Driven by inventory rather than sales so that days without a sale are present as zeros.
         """
-        sql = ("SELECT i.date, i.sku, i.location_id, coalesce(s.units, 0) AS units, i.on_hand "
-               "FROM inventory i LEFT JOIN sales s USING (date, sku, location_id) WHERE 1=1")
+        sql = (
+            "SELECT i.date, i.sku, i.location_id, coalesce(s.units, 0) AS units, i.on_hand "
+            "FROM inventory i LEFT JOIN sales s USING (date, sku, location_id) WHERE 1=1"
+        )
         params: list = []
         if skus is not None:
             sql += " AND i.sku IN (SELECT unnest(?::VARCHAR[]))"
@@ -203,8 +244,13 @@ class Store:
             params.append(end)
         return self.query(sql + " ORDER BY i.sku, i.location_id, i.date", params)
 
-    def inventory(self, skus: Sequence[str] | None = None, location_id: str | None = None,
-                  start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    def inventory(
+        self,
+        skus: Sequence[str] | None = None,
+        location_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> pd.DataFrame:
         sql, params = "SELECT * FROM inventory WHERE 1=1", []
         if skus is not None:
             sql += " AND sku IN (SELECT unnest(?::VARCHAR[]))"
@@ -220,10 +266,14 @@ class Store:
             params.append(end)
         return self.query(sql + " ORDER BY sku, location_id, date", params)
 
-    def stock_positions(self, location_id: str | None = None, skus: Sequence[str] | None = None) -> pd.DataFrame:
+    def stock_positions(
+        self, location_id: str | None = None, skus: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """Latest on-hand and allocated per SKU and location."""
-        sql = ("SELECT sku, location_id, date, on_hand, allocated FROM inventory "
-               "QUALIFY row_number() OVER (PARTITION BY sku, location_id ORDER BY date DESC) = 1")
+        sql = (
+            "SELECT sku, location_id, date, on_hand, allocated FROM inventory "
+            "QUALIFY row_number() OVER (PARTITION BY sku, location_id ORDER BY date DESC) = 1"
+        )
         df = self.query(sql)
         if location_id:
             df = df[df.location_id == location_id]
@@ -239,14 +289,25 @@ class Store:
             raise UnknownEntityError("po_number", po)
         return df.iloc[0].to_dict()
 
-    def po_lines(self, po_numbers: Sequence[str] | None = None, statuses: Sequence[str] | None = None,
-                 supplier_id: str | None = None, skus: Sequence[str] | None = None,
-                 location_id: str | None = None) -> pd.DataFrame:
+    def po_lines(
+        self,
+        po_numbers: Sequence[str] | None = None,
+        statuses: Sequence[str] | None = None,
+        supplier_id: str | None = None,
+        skus: Sequence[str] | None = None,
+        location_id: str | None = None,
+    ) -> pd.DataFrame:
         """PO lines joined with their header (supplier, location, dates, status)."""
-        sql = ("SELECT l.*, p.supplier_id, p.location_id, p.order_date, p.promised_date, p.status, "
-               "p.received_date AS po_received_date FROM po_lines l JOIN purchase_orders p USING (po_number) WHERE 1=1")
+        sql = (
+            "SELECT l.*, p.supplier_id, p.location_id, p.order_date, p.promised_date, p.status, "
+            "p.received_date AS po_received_date FROM po_lines l JOIN purchase_orders p USING (po_number) WHERE 1=1"
+        )
         params: list = []
-        for column, values in (("p.po_number", po_numbers), ("p.status", statuses), ("l.sku", skus)):
+        for column, values in (
+            ("p.po_number", po_numbers),
+            ("p.status", statuses),
+            ("l.sku", skus),
+        ):
             if values is not None:
                 sql += f" AND {column} IN (SELECT unnest(?::VARCHAR[]))"
                 params.append(list(values))
@@ -258,8 +319,9 @@ class Store:
             params.append(location_id)
         return self.query(sql + " ORDER BY p.po_number, l.line_no", params)
 
-    def promotions(self, skus: Sequence[str] | None = None, start: date | None = None,
-                   end: date | None = None) -> pd.DataFrame:
+    def promotions(
+        self, skus: Sequence[str] | None = None, start: date | None = None, end: date | None = None
+    ) -> pd.DataFrame:
         sql, params = "SELECT * FROM promotions WHERE 1=1", []
         if skus is not None:
             sql += " AND sku IN (SELECT unnest(?::VARCHAR[]))"
@@ -298,10 +360,20 @@ class Store:
             raise UnknownEntityError("alert_id", aid)
         return df.iloc[0].to_dict()
 
-    def alerts(self, status: str | None = "open", kind: str | None = None, severity: str | None = None,
-               sku: str | None = None) -> pd.DataFrame:
+    def alerts(
+        self,
+        status: str | None = "open",
+        kind: str | None = None,
+        severity: str | None = None,
+        sku: str | None = None,
+    ) -> pd.DataFrame:
         sql, params = "SELECT * FROM alerts WHERE 1=1", []
-        for column, value in (("status", status), ("kind", kind), ("severity", severity), ("sku", sku)):
+        for column, value in (
+            ("status", status),
+            ("kind", kind),
+            ("severity", severity),
+            ("sku", sku),
+        ):
             if value:
                 sql += f" AND {column} = ?"
                 params.append(value)
@@ -326,8 +398,13 @@ class Store:
             cur.execute("ROLLBACK")
             raise
 
-    def forecasts(self, skus: Sequence[str] | None = None, location_id: str | None = None,
-                  start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    def forecasts(
+        self,
+        skus: Sequence[str] | None = None,
+        location_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> pd.DataFrame:
         sql, params = "SELECT * FROM forecasts WHERE 1=1", []
         if skus is not None:
             sql += " AND sku IN (SELECT unnest(?::VARCHAR[]))"

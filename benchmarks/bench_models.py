@@ -1,0 +1,102 @@
+"""Base model vs LoRA vs AdaLoRA (vs the keyword-rules floor) on the held-out split.
+
+Each entry is `name=model_source:adapter` ('none' for no adapter). Prints the table,
+saves each report as JSON under --out, and writes the section into docs/benchmarks.md.
+
+    .venv/bin/python benchmarks/bench_models.py --limit 160 \
+        rules=rules:none base=embedded:none lora=embedded:assistant/adapters/stockpilot-lora
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from assistant.settings import load_settings  # noqa: E402
+from finetune.cli import make_backend  # noqa: E402
+from finetune.data import load_split  # noqa: E402
+from finetune.evaluate import TABLE_HEADER, Report, evaluate, save_report  # noqa: E402
+
+SECTION = "## Fine-tuned model: tool calling, irrelevance, groundedness"
+
+
+def stratified(examples: list, limit: int | None, seed: int = 0) -> list:
+    """The same subset for every model: each kind in proportion."""
+    if not limit or limit >= len(examples):
+        return examples
+    rng = random.Random(seed)
+    by_kind: dict[str, list] = {}
+    for e in examples:
+        by_kind.setdefault(e.kind, []).append(e)
+    chosen = []
+    for items in by_kind.values():
+        k = max(1, round(limit * len(items) / len(examples)))
+        chosen += rng.sample(items, min(k, len(items)))
+    return chosen
+
+
+def run_entry(entry: str, examples: list, out: Path) -> Report:
+    name, spec = entry.split("=", 1)
+    source, adapter = spec.split(":", 1)
+    settings = load_settings(
+        model_source=source, adapter_path=None if adapter == "none" else adapter, threads=2
+    )
+    report = evaluate(make_backend(settings), examples, name)
+    save_report(report, out / f"{name}.json")
+    print(TABLE_HEADER + "\n" + report.row(), flush=True)
+    return report
+
+
+def section(reports: list[Report], n: int, note: str) -> str:
+    lines = [
+        SECTION,
+        "",
+        f"`benchmarks/bench_models.py`, {date.today()}, 2 vCPU / 24 GiB / no GPU, greedy decoding, 2 threads, "
+        f"{n} held-out examples (phrasings and entities never seen in training; answers on a differently "
+        "seeded simulation). Exact args = BFCL-style AST match after validation through the tool's own "
+        "request model; SOP queries compared by word overlap. Irrelevance = no tool call on off-topic "
+        "requests. Groundedness = share of figures/ids/dates in final answers found in the tool results.",
+        "",
+        TABLE_HEADER,
+        *[r.row() for r in reports],
+        "",
+        note,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str, path: Path = ROOT / "docs" / "benchmarks.md") -> None:
+    doc = path.read_text()
+    if SECTION in doc:
+        head, rest = doc.split(SECTION, 1)
+        tail = rest.split("\n## ", 1)
+        doc = head + text + ("\n## " + tail[1] if len(tail) > 1 else "")
+    else:
+        doc = doc.rstrip() + "\n\n" + text
+    path.write_text(doc)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("entries", nargs="+", help="name=model_source:adapter")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--data-dir", default="finetune/generated")
+    parser.add_argument("--out", default=".cache/eval")
+    parser.add_argument("--note", default="")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    test = stratified(load_split(Path(args.data_dir), "test"), args.limit)
+    out = Path(args.out)
+    reports = [run_entry(entry, test, out) for entry in args.entries]
+    text = section(reports, len(test), args.note)
+    print(text)
+    print(json.dumps({r.backend: r.per_tool_exact for r in reports}, indent=1))
+    if not args.no_write:
+        write_section(text)
