@@ -3,8 +3,10 @@
 Each entry is `name=model_source:adapter` ('none' for no adapter). Prints the table,
 saves each report as JSON under --out, and writes the section into docs/benchmarks.md.
 
-    .venv/bin/python benchmarks/bench_models.py --limit 160 \
-        rules=rules:none base=embedded:none lora=embedded:assistant/adapters/stockpilot-lora
+    .venv/bin/python benchmarks/bench_models.py --limit 120 \
+        rules=rules:none base=embedded:none 'lora!=embedded:assistant/adapters/stockpilot-lora'
+
+A name ending in '!' is also scored on the whole test split.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.settings import load_settings  # noqa: E402
 from finetune.cli import make_backend  # noqa: E402
 from finetune.data import load_split  # noqa: E402
-from finetune.evaluate import TABLE_HEADER, Report, evaluate, save_report  # noqa: E402
+from finetune.evaluate import TABLE_HEADER, Report, save_report, score_all, summarise  # noqa: E402
 
 SECTION = "## Fine-tuned model: tool calling, irrelevance, groundedness"
 
@@ -42,16 +44,34 @@ def stratified(examples: list, limit: int | None, seed: int = 0) -> list:
     return chosen
 
 
-def run_entry(entry: str, examples: list, out: Path) -> Report:
+def run_entry(entry: str, subset: list, full: list, out: Path, max_new_tokens: int) -> list[Report]:
+    """Score one model on the subset; a name ending in '!' is scored on the full split too."""
     name, spec = entry.split("=", 1)
+    on_full = name.endswith("!")
+    name = name.rstrip("!")
     source, adapter = spec.split(":", 1)
     settings = load_settings(
-        model_source=source, adapter_path=None if adapter == "none" else adapter, threads=2
+        model_source=source,
+        adapter_path=None if adapter == "none" else adapter,
+        threads=2,
+        max_new_tokens=max_new_tokens,
     )
-    report = evaluate(make_backend(settings), examples, name)
-    save_report(report, out / f"{name}.json")
-    print(TABLE_HEADER + "\n" + report.row(), flush=True)
-    return report
+    backend = make_backend(settings)
+    examples = full if on_full else subset
+    scores = score_all(backend, examples, name)
+    chosen = {id(e) for e in subset}
+    reports = [
+        summarise(name, [s for e, s in zip(examples, scores, strict=True) if id(e) in chosen])
+    ]
+    if on_full:
+        reports.append(summarise(f"{name} (all {len(full)})", scores))
+    for report in reports:
+        save_report(
+            report,
+            out / f"{report.backend.split()[0]}{'-all' if '(all' in report.backend else ''}.json",
+        )
+        print(TABLE_HEADER + "\n" + report.row(), flush=True)
+    return reports
 
 
 def section(reports: list[Report], n: int, note: str) -> str:
@@ -90,11 +110,15 @@ if __name__ == "__main__":
     parser.add_argument("--data-dir", default="finetune/generated")
     parser.add_argument("--out", default=".cache/eval")
     parser.add_argument("--note", default="")
+    parser.add_argument("--max-new-tokens", type=int, default=160)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    test = stratified(load_split(Path(args.data_dir), "test"), args.limit)
+    full = load_split(Path(args.data_dir), "test")
+    test = stratified(full, args.limit)
     out = Path(args.out)
-    reports = [run_entry(entry, test, out) for entry in args.entries]
+    reports = [
+        r for entry in args.entries for r in run_entry(entry, test, full, out, args.max_new_tokens)
+    ]
     text = section(reports, len(test), args.note)
     print(text)
     print(json.dumps({r.backend: r.per_tool_exact for r in reports}, indent=1))

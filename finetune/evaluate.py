@@ -176,13 +176,18 @@ def summarise(name: str, scores: list[ExampleScore]) -> Report:
     )
 
 
-def evaluate(backend, examples: list[Example], name: str, progress: bool = True) -> Report:
+def score_all(
+    backend, examples: list[Example], name: str, progress: bool = True
+) -> list[ExampleScore]:
     specs = agent_tools()
-    scores = [
+    return [
         score_example(e, backend, specs)
         for e in tqdm(examples, desc=f"eval {name}", disable=not progress)
     ]
-    return summarise(name, scores)
+
+
+def evaluate(backend, examples: list[Example], name: str, progress: bool = True) -> Report:
+    return summarise(name, score_all(backend, examples, name, progress))
 
 
 def save_report(report: Report, path: Path) -> None:

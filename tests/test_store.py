@@ -155,3 +155,11 @@ def test_cli_bad_input_exits_2_without_a_traceback(tmp_path, monkeypatch):
         assert message in result.output
         assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_loosely_typed_sku_resolves_to_the_one_product_it_names(store):
+    assert store.product("sku 42")["sku"] == "SKU-00042"
+    assert store.product("SKU00042")["sku"] == "SKU-00042"
+    assert store.product(" sku-00042 ")["sku"] == "SKU-00042"
+    with pytest.raises(UnknownEntityError, match="sku: unknown sku 'SKU-99999'"):
+        store.product("SKU-99999")

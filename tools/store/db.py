@@ -94,9 +94,16 @@ class Store:
 
     # -- entities (resolve what users type into keys) -----------------------------------
     def product(self, sku: str) -> dict:
+        """Exact code first; then the same letters and number typed loosely ('sku 42', 'SKU00042')."""
         sku = str(sku).strip().upper()
         df = self.query("SELECT * FROM products WHERE sku = ?", [sku])
         if df.empty:
+            df = self.query(
+                "SELECT * FROM products WHERE regexp_replace(sku, '[^A-Z]', '', 'g') = ? "
+                "AND ltrim(regexp_replace(sku, '[^0-9]', '', 'g'), '0') = ?",
+                [re.sub(r"[^A-Z]", "", sku), re.sub(r"[^0-9]", "", sku).lstrip("0")],
+            )
+        if len(df) != 1:
             raise UnknownEntityError("sku", sku, self._near(sku, "SELECT sku FROM products"))
         return df.iloc[0].to_dict()
 
