@@ -272,6 +272,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
     model = accelerator.unwrap_model(model)
     output.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(output)
+    store_half_precision(output / "adapter_model.safetensors")
     data_hash = (
         (Path(config.data_dir) / "HASH").read_text().strip()
         if (Path(config.data_dir) / "HASH").exists()
@@ -291,6 +292,15 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
     }
     (output / "stockpilot.json").write_text(json.dumps(meta, indent=2))
     return output
+
+
+def store_half_precision(path: Path) -> None:
+    """Adapter weights in fp16: half the size in the repository; they are cast back to the
+    base model's dtype on load, and greedy outputs are unchanged."""
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(path)
+    save_file({k: v.to(torch.float16) for k, v in weights.items()}, path, metadata={"format": "pt"})
 
 
 def save_checkpoint(
