@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from assistant.answers import quote_result as answer_from_output
 from assistant.protocol import Call, Turn
 from finetune.entities import EntityPool, entity_pools
 from finetune.templates import FOLLOW_UPS, IRRELEVANT, REFUSAL, SLOT_ARGUMENT, TEMPLATES, split_of
@@ -339,33 +339,6 @@ def agent_spec_fields(tool: str) -> set[str]:
     return {
         name for spec in agent_tools() if spec.name == tool for name in spec.request.model_fields
     }
-
-
-def answer_from_output(output: str, max_lines: int = 3, max_chars: int = 220) -> str:
-    """The answer the model learns to give after a tool result: its key lines, copied.
-
-    Copying (not paraphrasing) keeps every figure traceable to the tool that produced it;
-    the UI shows the full table beside the answer. Quoted SOP passages become
-    'SOP-07 §3: first sentences' so the citation travels with the quote.
-    """
-    if output.startswith("ERROR"):
-        return f"I could not get that: {output[6:].strip()}"
-    output = re.sub(r'<quote source="([^"]+)">\s*', r"\1: ", output).replace("</quote>", "")
-    lines = [
-        line.strip()
-        for line in output.splitlines()
-        if line.strip() and not line.startswith("Quoted ")
-    ]
-    return "\n".join(_clip(line, max_chars) for line in lines[:max_lines])
-
-
-def _clip(line: str, max_chars: int) -> str:
-    """Cut a long line at a sentence or word boundary."""
-    if len(line) <= max_chars:
-        return line
-    cut = line[:max_chars]
-    end = max(cut.rfind(". "), cut.rfind("; "))
-    return cut[: end + 1] if end > max_chars // 2 else cut[: cut.rfind(" ")] + " ..."
 
 
 # -- the whole dataset ---------------------------------------------------------------------

@@ -52,6 +52,10 @@ class TrainConfig:
     seed: int = 0
     threads: int | None = None
     save_every: int = 50
+    # Continue from an existing adapter (a second stage), optionally focused on some example
+    # kinds with an equal-sized replay of the rest so that earlier skills are kept.
+    init_adapter: str | None = None
+    focus_kinds: list[str] | None = None
     # AdaLoRA: start at init_rank, prune to an average of rank over [tinit, steps - tfinal]
     init_rank: int = 24
     tinit: int = 30
@@ -144,6 +148,15 @@ def encode(
     return prompt_ids + target_ids, [IGNORE] * len(prompt_ids) + target_ids
 
 
+def focus(examples: list[Example], kinds: list[str] | None, seed: int) -> list[Example]:
+    """All examples of the focus kinds plus as many others, drawn at random (replay)."""
+    if not kinds:
+        return examples
+    chosen = [e for e in examples if e.kind in kinds]
+    others = [e for e in examples if e.kind not in kinds]
+    return chosen + random.Random(seed).sample(others, min(len(others), len(chosen)))
+
+
 def length_buckets(rows: list, batch_size: int) -> list[list]:
     """Batches of similar length: a short tool call is not padded to a long answer's size,
     which on CPU is most of the cost."""
@@ -195,7 +208,12 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
     checkpoint = output / "checkpoint"
 
     model, tokenizer, base_id = load_base(config)
-    model = attach_adapter(model, config)
+    if config.init_adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, config.init_adapter, is_trainable=True)
+    else:
+        model = attach_adapter(model, config)
     if resume and (checkpoint / "adapter_model.safetensors").exists():
         from peft import set_peft_model_state_dict
         from safetensors.torch import load_file
@@ -205,7 +223,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
 
     prefix = render_turn(Turn("system", system_prompt()))
     prefix_ids = tokenizer(prefix, return_tensors="pt").input_ids
-    examples = load_split(Path(config.data_dir), "train")
+    examples = focus(load_split(Path(config.data_dir), "train"), config.focus_kinds, config.seed)
     rows = [
         r for e in examples if (r := encode(e, tokenizer, prefix_ids.shape[1], config.max_tokens))
     ]

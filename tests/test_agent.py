@@ -245,3 +245,28 @@ def test_chat_repl_streams_the_answer_shows_tool_calls_marks_and_resets():
     assert "  [unverified] not in any tool result: 35, 2026-12-09\n" in text
     assert "15 of them are reserved." in text  # same session
     assert text.index("(new conversation)") < text.index("Which SKU do you mean?")  # after /reset
+
+
+def test_a_tool_called_again_after_it_answered_is_answered_from_its_result():
+    """The loop guard: the model re-calls stockout-style tool instead of answering."""
+    from assistant.model.backends import Reply
+    from assistant.model.chat_model import answer_instead_of_repeating
+    from assistant.protocol import Call, Turn
+
+    turns = [
+        Turn("user", "which skus stock out next week"),
+        Turn("assistant", calls=[Call("stockout_risk", {"horizon_days": 7})]),
+        Turn(
+            "tool",
+            "Stock-out risk (all): 3 at >=50%.\nSKU-00010 HAM 100% out 2026-11-30",
+            tool_name="stockout_risk",
+        ),
+    ]
+    again = Reply("", [Call("stockout_risk", {"horizon_days": 7, "sku": "SKU-00010"})])
+    answered = answer_instead_of_repeating(turns, again)
+    assert not answered.calls
+    assert answered.text == "Stock-out risk (all): 3 at >=50%.\nSKU-00010 HAM 100% out 2026-11-30"
+    other = Reply("", [Call("search_sops", {"query": "stock-out response"})])
+    assert answer_instead_of_repeating(turns, other) is other
+    first = Reply("", [Call("stockout_risk", {"horizon_days": 7})])
+    assert answer_instead_of_repeating(turns[:1], first) is first

@@ -22,6 +22,7 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from assistant.answers import quote_result
 from assistant.model.backends import Reply
 from assistant.protocol import CALL_OPEN, Call, Turn
 from tools.registry import ToolSpec, load_tools
@@ -114,9 +115,11 @@ class StockpilotChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         on_token = CallHider(run_manager.on_llm_new_token) if run_manager else None
-        reply = self.backend.respond(to_turns(messages), self._specs(tool_names), on_token)
+        turns = to_turns(messages)
+        reply = self.backend.respond(turns, self._specs(tool_names), on_token)
         if on_token:
             on_token.flush()
+        reply = answer_instead_of_repeating(turns, reply)
         return ChatResult(generations=[ChatGeneration(message=to_message(reply))])
 
     def _stream(
@@ -134,10 +137,12 @@ class StockpilotChatModel(BaseChatModel):
         def work():
             hider = CallHider(pieces.put)
             try:
-                result["reply"] = self.backend.respond(
-                    to_turns(messages), self._specs(tool_names), hider
-                )
+                turns = to_turns(messages)
+                reply = self.backend.respond(turns, self._specs(tool_names), hider)
                 hider.flush()
+                result["reply"] = answer_instead_of_repeating(turns, reply)
+                if result["reply"] is not reply:
+                    pieces.put(result["reply"].text)
             except Exception as error:  # surfaced in the consuming thread
                 result["error"] = error
             finally:
@@ -170,6 +175,19 @@ class StockpilotChatModel(BaseChatModel):
                 chunk_position="last",
             )
         )
+
+
+def answer_instead_of_repeating(turns: list[Turn], reply: Reply) -> Reply:
+    """A small model sometimes calls a tool again after that tool already answered in this
+    exchange, instead of answering. Answer from the result it has (the answer the model is
+    trained to give) rather than loop until the call limit."""
+    since_user = turns[max((i for i, t in enumerate(turns) if t.role == "user"), default=0) :]
+    results = [t for t in since_user if t.role == "tool" and not t.content.startswith("ERROR")]
+    answered = {t.tool_name for t in results}
+    if not any(c.name in answered for c in reply.calls):
+        return reply
+    stats = dict(reply.stats, fallback="repeated call answered from its result")
+    return Reply(quote_result(results[-1].content), stats=stats)
 
 
 def _json(args: dict) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.answers import quote_result
 from assistant.model.backends import OnToken, Reply
 from assistant.protocol import Call, Turn
 from tools.registry import ToolSpec
@@ -71,12 +72,9 @@ def route(text: str) -> Call | None:
     return None
 
 
-def summarise(turn: Turn, max_lines: int = 4) -> str:
+def summarise(turn: Turn) -> str:
     """An answer copied from the head of a tool result (grounded by construction)."""
-    lines = [line for line in turn.content.splitlines() if line.strip()][:max_lines]
-    if turn.content.startswith("ERROR"):
-        return f"That did not work: {turn.content[6:]}"
-    return "\n".join(lines)
+    return quote_result(turn.content)
 
 
 class RulesBackend:

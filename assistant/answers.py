@@ -1,0 +1,33 @@
+"""How an answer quotes a tool result: shared by fine-tuning (the targets the model learns),
+the rules backend and the agent's fallback when the model loops instead of answering."""
+
+from __future__ import annotations
+
+import re
+
+
+def quote_result(output: str, max_lines: int = 3, max_chars: int = 220) -> str:
+    """The answer to give from a tool result: its key lines, copied (the fine-tuned model learns this).
+
+    Copying (not paraphrasing) keeps every figure traceable to the tool that produced it;
+    the UI shows the full table beside the answer. Quoted SOP passages become
+    'SOP-07 §3: first sentences' so the citation travels with the quote.
+    """
+    if output.startswith("ERROR"):
+        return f"I could not get that: {output[6:].strip()}"
+    output = re.sub(r'<quote source="([^"]+)">\s*', r"\1: ", output).replace("</quote>", "")
+    lines = [
+        line.strip()
+        for line in output.splitlines()
+        if line.strip() and not line.startswith("Quoted ")
+    ]
+    return "\n".join(_clip(line, max_chars) for line in lines[:max_lines])
+
+
+def _clip(line: str, max_chars: int) -> str:
+    """Cut a long line at a sentence or word boundary."""
+    if len(line) <= max_chars:
+        return line
+    cut = line[:max_chars]
+    end = max(cut.rfind(". "), cut.rfind("; "))
+    return cut[: end + 1] if end > max_chars // 2 else cut[: cut.rfind(" ")] + " ..."
