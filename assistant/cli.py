@@ -70,7 +70,7 @@ def ask(question: str, as_json: bool = typer.Option(False, "--json")) -> None:
     from assistant.agent import build_assistant
 
     reply = build_assistant(load_settings()).ask(question)
-    typer.echo(json.dumps(reply.to_dict(), indent=2, default=str) if as_json else reply.text)
+    typer.echo(json.dumps(reply.to_dict(), indent=2, default=str) if as_json else reply.markdown())
 
 
 @app.command()

@@ -44,7 +44,9 @@ def stratified(examples: list, limit: int | None, seed: int = 0) -> list:
     return chosen
 
 
-def run_entry(entry: str, subset: list, full: list, out: Path, max_new_tokens: int) -> list[Report]:
+def run_entry(
+    entry: str, subset: list, full: list, out: Path, max_new_tokens: int, threads: int
+) -> list[Report]:
     """Score one model on the subset; a name ending in '!' is scored on the full split too."""
     name, spec = entry.split("=", 1)
     on_full = name.endswith("!")
@@ -53,7 +55,7 @@ def run_entry(entry: str, subset: list, full: list, out: Path, max_new_tokens: i
     settings = load_settings(
         model_source=source,
         adapter_path=None if adapter == "none" else adapter,
-        threads=2,
+        threads=threads,
         max_new_tokens=max_new_tokens,
     )
     backend = make_backend(settings)
@@ -78,7 +80,7 @@ def section(reports: list[Report], n: int, note: str) -> str:
     lines = [
         SECTION,
         "",
-        f"`benchmarks/bench_models.py`, {date.today()}, 2 vCPU / 24 GiB / no GPU, greedy decoding, 2 threads, "
+        f"`benchmarks/bench_models.py`, {date.today()}, 2 vCPU / 24 GiB / no GPU, greedy decoding, "
         f"{n} held-out examples (phrasings and entities never seen in training; answers on a differently "
         "seeded simulation). Exact args = BFCL-style AST match after validation through the tool's own "
         "request model; SOP queries compared by word overlap. Irrelevance = no tool call on off-topic "
@@ -111,13 +113,16 @@ if __name__ == "__main__":
     parser.add_argument("--out", default=".cache/eval")
     parser.add_argument("--note", default="")
     parser.add_argument("--max-new-tokens", type=int, default=160)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     full = load_split(Path(args.data_dir), "test")
     test = stratified(full, args.limit)
     out = Path(args.out)
     reports = [
-        r for entry in args.entries for r in run_entry(entry, test, full, out, args.max_new_tokens)
+        r
+        for entry in args.entries
+        for r in run_entry(entry, test, full, out, args.max_new_tokens, args.threads)
     ]
     text = section(reports, len(test), args.note)
     print(text)
