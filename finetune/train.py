@@ -308,6 +308,9 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
         "device": str(accelerator.device),
         "config": asdict(config),
     }
+    previous = Path(config.init_adapter or "") / "stockpilot.json"
+    if config.init_adapter and previous.exists():  # a second stage records the first
+        meta["previous_stage"] = json.loads(previous.read_text())
     (output / "stockpilot.json").write_text(json.dumps(meta, indent=2))
     return output
 
