@@ -18,6 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from docs_section import write_section  # noqa: E402
+
 from assistant.agent import Assistant, build_chat_model  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 from finetune.answers import build_workspace  # noqa: E402
@@ -92,17 +94,6 @@ def table(rows: list[dict], runs: int, adapter: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path = ROOT / "docs" / "benchmarks.md") -> None:
-    doc = path.read_text()
-    if SECTION in doc:
-        head, rest = doc.split(SECTION, 1)
-        tail = rest.split("\n## ", 1)
-        doc = head + text + ("\n## " + tail[1] if len(tail) > 1 else "")
-    else:
-        doc = doc.rstrip() + "\n\n" + text
-    path.write_text(doc)
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
@@ -113,4 +104,4 @@ if __name__ == "__main__":
     text = table(result, args.runs, args.adapter)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text)

@@ -21,6 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from docs_section import write_section  # noqa: E402
+
 from assistant.settings import load_settings  # noqa: E402
 from finetune.cli import make_backend  # noqa: E402
 from finetune.data import load_split  # noqa: E402
@@ -94,17 +96,6 @@ def section(reports: list[Report], n: int, note: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path = ROOT / "docs" / "benchmarks.md") -> None:
-    doc = path.read_text()
-    if SECTION in doc:
-        head, rest = doc.split(SECTION, 1)
-        tail = rest.split("\n## ", 1)
-        doc = head + text + ("\n## " + tail[1] if len(tail) > 1 else "")
-    else:
-        doc = doc.rstrip() + "\n\n" + text
-    path.write_text(doc)
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("entries", nargs="+", help="name=model_source:adapter")
@@ -128,4 +119,4 @@ if __name__ == "__main__":
     print(text)
     print(json.dumps({r.backend: r.per_tool_exact for r in reports}, indent=1))
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text)
