@@ -44,9 +44,10 @@ def test_suppliers_and_products_resolve_with_suggestions(store):
     assert store.supplier(first.supplier_id)["name"] == first["name"]
     assert store.supplier(stem.lower())["supplier_id"] == first.supplier_id
     assert store.product(" sku-00007 ")["sku"] == "SKU-00007"
+    assert store.product("SKU-0007")["sku"] == "SKU-00007"  # same letters and number
     with pytest.raises(UnknownEntityError) as caught:
-        store.product("SKU-0007")
-    assert caught.value.suggestions  # close real SKUs, e.g. SKU-00057
+        store.product("SKU-0700")
+    assert caught.value.suggestions  # close real SKUs, e.g. SKU-00070
     assert set(caught.value.suggestions) <= set(store.products().sku)
     assert store.resolve_category("pantry") == "Pantry"
 
