@@ -304,39 +304,42 @@ class Assistant:
         return reply
 
 
-def build_chat_model(settings) -> BaseChatModel:
-    """The configured backend behind one chat model (embedded / local folder / endpoint)."""
+def build_backend(settings):
+    """The configured backend (rules / endpoint / embedded or local folder + adapter); the agent
+    and the evaluation both use this, so they always score what the app runs."""
     from assistant.model.backends import (
         ChatEndpointBackend,
         CompletionEndpointBackend,
         LocalBackend,
     )
-    from assistant.model.chat_model import StockpilotChatModel
 
     source = settings.model_source
     if source == "rules":
         from assistant.model.rules import RulesBackend
 
-        return StockpilotChatModel(backend=RulesBackend())
+        return RulesBackend()
     if source in {"openai", "openai-chat"}:
-        backend = ChatEndpointBackend(
+        return ChatEndpointBackend(
             settings.openai_base_url, settings.openai_model, settings.openai_api_key
         )
-    elif source == "openai-completions":
-        backend = CompletionEndpointBackend(
+    if source == "openai-completions":
+        return CompletionEndpointBackend(
             settings.openai_base_url,
             settings.openai_model,
             settings.openai_api_key,
             settings.max_new_tokens,
         )
-    else:
-        from assistant.model.loader import load_model
+    from assistant.model.loader import load_model
 
-        loaded = load_model(
-            source, settings.adapter_path, settings.model_cache_dir, settings.threads
-        )
-        backend = LocalBackend(loaded, agent_tools(), settings.max_new_tokens)
-    return StockpilotChatModel(backend=backend)
+    loaded = load_model(source, settings.adapter_path, settings.model_cache_dir, settings.threads)
+    return LocalBackend(loaded, agent_tools(), settings.max_new_tokens)
+
+
+def build_chat_model(settings) -> BaseChatModel:
+    """The configured backend behind one chat model (embedded / local folder / endpoint)."""
+    from assistant.model.chat_model import StockpilotChatModel
+
+    return StockpilotChatModel(backend=build_backend(settings))
 
 
 def build_assistant(settings, model: BaseChatModel | None = None) -> Assistant:

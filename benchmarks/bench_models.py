@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from docs_section import write_section  # noqa: E402
 
+from assistant.agent import build_backend  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
-from finetune.cli import make_backend  # noqa: E402
 from finetune.data import load_split  # noqa: E402
 from finetune.evaluate import TABLE_HEADER, Report, save_report, score_all, summarise  # noqa: E402
 
@@ -60,7 +60,7 @@ def run_entry(
         threads=threads,
         max_new_tokens=max_new_tokens,
     )
-    backend = make_backend(settings)
+    backend = build_backend(settings)
     examples = full if on_full else subset
     scores = score_all(backend, examples, name)
     chosen = {id(e) for e in subset}

@@ -84,40 +84,15 @@ def evaluate(
     settings = load_settings(
         model_source=model_source, adapter_path=None if adapter == "none" else adapter
     )
-    backend = make_backend(settings)
+    from assistant.agent import build_backend
+
+    backend = build_backend(settings)
     examples = load_split(data_dir, "test")[:limit]
     report = run_eval(backend, examples, name or f"{model_source}+{adapter}")
     typer.echo(TABLE_HEADER + "\n" + report.row())
     typer.echo(json.dumps(report.per_tool_exact))
     if out:
         save_report(report, out)
-
-
-def make_backend(settings):
-    from assistant.model.backends import (
-        ChatEndpointBackend,
-        CompletionEndpointBackend,
-        LocalBackend,
-    )
-    from tools.registry import agent_tools
-
-    source = settings.model_source
-    if source == "rules":
-        from assistant.model.rules import RulesBackend
-
-        return RulesBackend()
-    if source in {"openai", "openai-chat"}:
-        return ChatEndpointBackend(
-            settings.openai_base_url, settings.openai_model, settings.openai_api_key
-        )
-    if source == "openai-completions":
-        return CompletionEndpointBackend(
-            settings.openai_base_url, settings.openai_model, settings.openai_api_key
-        )
-    from assistant.model.loader import load_model
-
-    loaded = load_model(source, settings.adapter_path, settings.model_cache_dir, settings.threads)
-    return LocalBackend(loaded, agent_tools(), settings.max_new_tokens)
 
 
 @app.command()

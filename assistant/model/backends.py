@@ -76,17 +76,18 @@ def _client(base_url: str, api_key: str | None):
     return OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=120)
 
 
-class CompletionEndpointBackend:
-    name = "openai-completions"
+class _Endpoint:
+    """An OpenAI-compatible server: client, model name and generation cap."""
 
     def __init__(
         self, base_url: str, model: str, api_key: str | None = None, max_new_tokens: int = 256
     ):
-        self.client, self.model, self.max_new_tokens = (
-            _client(base_url, api_key),
-            model,
-            max_new_tokens,
-        )
+        self.client = _client(base_url, api_key)
+        self.model, self.max_new_tokens = model, max_new_tokens
+
+
+class CompletionEndpointBackend(_Endpoint):
+    name = "openai-completions"
 
     def respond(
         self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token: OnToken = None
@@ -144,17 +145,15 @@ def _openai_messages(turns: Sequence[Turn], specs: Sequence[ToolSpec]) -> list[d
     return messages
 
 
-class ChatEndpointBackend:
+class ChatEndpointBackend(_Endpoint):
     name = "openai-chat"
 
     def __init__(
         self, base_url: str, model: str, api_key: str | None = None, max_new_tokens: int = 512
     ):
-        self.client, self.model, self.max_new_tokens = (
-            _client(base_url, api_key),
-            model,
-            max_new_tokens,
-        )
+        super().__init__(
+            base_url, model, api_key, max_new_tokens
+        )  # endpoint models write longer answers
 
     def respond(
         self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token: OnToken = None
