@@ -35,6 +35,31 @@ def normalise_code(text: str, prefix: str) -> str:
     return f"{prefix}-{digits.strip().upper()}"
 
 
+def _series_filter(
+    prefix: str,
+    skus: Sequence[str] | None,
+    location_id: str | None,
+    start: date | None,
+    end: date | None,
+) -> tuple[str, list]:
+    """' AND ...' clauses (values bound, never formatted) for the usual time-series filters:
+    SKUs, one location, an inclusive date range. ``prefix`` is a table alias like 's.'."""
+    sql, params = "", []
+    if skus is not None:
+        sql += f" AND {prefix}sku IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(list(skus))
+    if location_id:
+        sql += f" AND {prefix}location_id = ?"
+        params.append(location_id)
+    if start:
+        sql += f" AND {prefix}date >= ?"
+        params.append(start)
+    if end:
+        sql += f" AND {prefix}date <= ?"
+        params.append(end)
+    return sql, params
+
+
 class Store:
     """A connection to one Stockpilot database file (or ``:memory:``)."""
 
@@ -206,19 +231,8 @@ class Store:
             "SELECT s.date, s.sku, s.location_id, s.units, i.on_hand FROM sales s "
             "LEFT JOIN inventory i USING (date, sku, location_id) WHERE 1=1"
         )
-        params: list = []
-        if skus is not None:
-            sql += " AND s.sku IN (SELECT unnest(?::VARCHAR[]))"
-            params.append(list(skus))
-        if location_id:
-            sql += " AND s.location_id = ?"
-            params.append(location_id)
-        if start:
-            sql += " AND s.date >= ?"
-            params.append(start)
-        if end:
-            sql += " AND s.date <= ?"
-            params.append(end)
+        where, params = _series_filter("s.", skus, location_id, start, end)
+        sql += where
         return self.query(sql + " ORDER BY s.sku, s.location_id, s.date", params)
 
     def demand_history(
@@ -236,19 +250,8 @@ class Store:
             "SELECT i.date, i.sku, i.location_id, coalesce(s.units, 0) AS units, i.on_hand "
             "FROM inventory i LEFT JOIN sales s USING (date, sku, location_id) WHERE 1=1"
         )
-        params: list = []
-        if skus is not None:
-            sql += " AND i.sku IN (SELECT unnest(?::VARCHAR[]))"
-            params.append(list(skus))
-        if location_id:
-            sql += " AND i.location_id = ?"
-            params.append(location_id)
-        if start:
-            sql += " AND i.date >= ?"
-            params.append(start)
-        if end:
-            sql += " AND i.date <= ?"
-            params.append(end)
+        where, params = _series_filter("i.", skus, location_id, start, end)
+        sql += where
         return self.query(sql + " ORDER BY i.sku, i.location_id, i.date", params)
 
     def inventory(
@@ -258,19 +261,8 @@ class Store:
         start: date | None = None,
         end: date | None = None,
     ) -> pd.DataFrame:
-        sql, params = "SELECT * FROM inventory WHERE 1=1", []
-        if skus is not None:
-            sql += " AND sku IN (SELECT unnest(?::VARCHAR[]))"
-            params.append(list(skus))
-        if location_id:
-            sql += " AND location_id = ?"
-            params.append(location_id)
-        if start:
-            sql += " AND date >= ?"
-            params.append(start)
-        if end:
-            sql += " AND date <= ?"
-            params.append(end)
+        where, params = _series_filter("", skus, location_id, start, end)
+        sql = "SELECT * FROM inventory WHERE 1=1" + where
         return self.query(sql + " ORDER BY sku, location_id, date", params)
 
     def stock_positions(
@@ -412,17 +404,6 @@ class Store:
         start: date | None = None,
         end: date | None = None,
     ) -> pd.DataFrame:
-        sql, params = "SELECT * FROM forecasts WHERE 1=1", []
-        if skus is not None:
-            sql += " AND sku IN (SELECT unnest(?::VARCHAR[]))"
-            params.append(list(skus))
-        if location_id:
-            sql += " AND location_id = ?"
-            params.append(location_id)
-        if start:
-            sql += " AND date >= ?"
-            params.append(start)
-        if end:
-            sql += " AND date <= ?"
-            params.append(end)
+        where, params = _series_filter("", skus, location_id, start, end)
+        sql = "SELECT * FROM forecasts WHERE 1=1" + where
         return self.query(sql + " ORDER BY sku, location_id, date", params)
