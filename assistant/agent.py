@@ -304,9 +304,17 @@ class Assistant:
         return reply
 
 
-def build_backend(settings):
-    """The configured backend (rules / endpoint / embedded or local folder + adapter); the agent
-    and the evaluation both use this, so they always score what the app runs."""
+def build_backend(settings, guard: bool = True):
+    """The configured backend (rules / endpoint / embedded or local folder + adapter) behind
+    the argument guard; the agent and the evaluation both use this, so they always score
+    what the app runs (``guard=False`` measures the model alone)."""
+    from assistant.model.argument_guard import ArgumentGuard
+
+    backend = _model_backend(settings)
+    return ArgumentGuard(backend) if guard else backend
+
+
+def _model_backend(settings):
     from assistant.model.backends import (
         ChatEndpointBackend,
         CompletionEndpointBackend,

@@ -25,13 +25,13 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+from docs_section import write_section  # benchmarks/ is on sys.path when run as a script
 
 from tools.anomalies import KINDS, scan
 from tools.store import Store
 from tools.store.simulate import generate
 
 TODAY = date(2026, 11, 30)
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 SECTION = "## Anomaly detection (benchmarks/bench_anomalies.py)"
 READING = """Reading: data errors, shrinkage and supplier delays are found exactly, because the stock
 balance (yesterday's on-hand + receipts - sales - today's on-hand) and PO dates leave no doubt;
@@ -143,17 +143,6 @@ def timing(
     return series, seconds
 
 
-def write_docs(text: str) -> None:
-    body = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    if SECTION in body:  # replace our section only; other sections belong to other scripts
-        head, rest = body.split(SECTION, 1)
-        nxt = rest.find("\n## ")
-        body = head + text + (rest[nxt:] if nxt >= 0 else "\n")
-    else:
-        body = body.rstrip("\n") + "\n\n" + text
-    DOCS.write_text(body)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skus", type=int, default=2000)
@@ -188,14 +177,15 @@ def main() -> None:
         print("scan time:", timing_text)
     if args.write_docs:
         md = table.to_markdown(index=False, floatfmt=".2f")
-        write_docs(
+        write_section(
+            SECTION,
             f"{SECTION}\n\nRun {date.today().isoformat()} on 2 vCPU, 24 GiB, no GPU (shared, loaded machine), "
             f"Python {platform.python_version()}. Data: simulator seed {args.seed} (thresholds were tuned on seed 11; "
             f"report another seed), {args.skus} SKUs x {args.days} "
             f"days, 3 locations, today {TODAY.isoformat()}. Matching: same kind, same series (SKU + location) or "
             "same PO for supplier_delay, dates overlapping within one day; recall counts labels overlapping the "
             "scan window, precision counts every alert.\n\n"
-            f"{md}\n\nScan time (load + all detectors + severity, no write): {timing_text}.\n\n{READING}\n"
+            f"{md}\n\nScan time (load + all detectors + severity, no write): {timing_text}.\n\n{READING}\n",
         )
 
 

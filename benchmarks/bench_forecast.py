@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_stockout import DOCS, MACHINE, write_section  # noqa: E402
+from bench_stockout import MACHINE  # noqa: E402
+from docs_section import DOC as DOCS  # noqa: E402
+from docs_section import write_section  # noqa: E402
 
 from tools.forecasting import (  # noqa: E402
     RunForecastsRequest,
@@ -288,12 +290,12 @@ def main() -> None:
                 text = (text or "## Demand forecasting\n") + "\n" + real_series()
             print(text)
             if not args.no_write:
-                write_section(text, "## Demand forecasting")
+                write_section("## Demand forecasting", text)
         if "throughput" in parts:
             text = throughput(args.throughput_skus, folder)
             print(text)
             if not args.no_write:
-                write_section(text, "## Forecast and stock-out scan throughput")
+                write_section("## Forecast and stock-out scan throughput", text)
     if not args.no_write:
         print(f"wrote {DOCS.relative_to(ROOT)}")
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import resource
 import subprocess
 import sys
@@ -24,9 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from docs_section import DOC as DOCS  # noqa: E402
+from docs_section import write_section  # noqa: E402
+
 from tools.store.simulate import generate  # noqa: E402
 
-DOCS = ROOT / "docs" / "benchmarks.md"
 HEADING = "## Data generation"
 MACHINE = "2 vCPU, 24 GiB, no GPU"
 PHASES = ("catalog", "demand", "stock", "customer orders", "tables", "writing")
@@ -122,17 +123,6 @@ def section(runs: list[Run], load: tuple[float, float, float]) -> str:
     )
 
 
-def write_section(text: str, path: Path = DOCS) -> None:
-    """Replace the section (up to the next '## ') or append it."""
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text + "\n", current).rstrip() + "\n"
-    else:
-        updated = current.rstrip() + "\n\n" + text
-    path.write_text(updated)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="SKU counts")
@@ -152,7 +142,7 @@ def main() -> None:
             )
     print(table(runs))
     if not args.no_write:
-        write_section(section(runs, load))
+        write_section(HEADING, section(runs, load))
         print(f"wrote '{HEADING}' in {DOCS.relative_to(ROOT)}")
 
 

@@ -1,6 +1,7 @@
 """Base model vs LoRA vs AdaLoRA (vs the keyword-rules floor) on the held-out split.
 
-Each entry is `name=model_source:adapter` ('none' for no adapter). Prints the table,
+Each entry is `name=model_source:adapter[:raw]` ('none' for no adapter; ':raw' scores the
+model without the argument guard that the app puts in front of it). Prints the table,
 saves each report as JSON under --out, and writes the section into docs/benchmarks.md.
 
     .venv/bin/python benchmarks/bench_models.py --limit 120 \
@@ -53,14 +54,14 @@ def run_entry(
     name, spec = entry.split("=", 1)
     on_full = name.endswith("!")
     name = name.rstrip("!")
-    source, adapter = spec.split(":", 1)
+    source, adapter, *flags = spec.split(":")
     settings = load_settings(
         model_source=source,
         adapter_path=None if adapter == "none" else adapter,
         threads=threads,
         max_new_tokens=max_new_tokens,
     )
-    backend = build_backend(settings)
+    backend = build_backend(settings, guard="raw" not in flags)
     examples = full if on_full else subset
     scores = score_all(backend, examples, name)
     chosen = {id(e) for e in subset}

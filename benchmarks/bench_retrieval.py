@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
 import sys
 import tempfile
@@ -25,12 +24,14 @@ from pydantic import BaseModel
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from docs_section import DOC as DOCS  # noqa: E402
+from docs_section import write_section  # noqa: E402
+
 from knowledge.chunking import split_sections  # noqa: E402
 from knowledge.documents import split_front_matter  # noqa: E402
 from knowledge.retrieve import SHIPPED_SOPS, Retriever, open_retriever  # noqa: E402
 
 QUESTIONS = Path(__file__).with_name("retrieval_questions.jsonl")
-DOCS = ROOT / "docs" / "benchmarks.md"
 MACHINE = "2 vCPU, 24 GiB, no GPU"
 DEPTH = 10  # ranks looked at for MRR
 
@@ -151,17 +152,6 @@ def render(results: list[ModeResult], questions: int, index_line: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, path: Path = DOCS) -> None:
-    """Replace the '## SOP retrieval' section (up to the next '## ') or append it."""
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## SOP retrieval\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text + "\n", current).rstrip() + "\n"
-    else:
-        updated = current.rstrip() + "\n\n" + text
-    path.write_text(updated)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -189,7 +179,7 @@ def main() -> None:
         for r in results:
             print(f"misses ({r.mode}):", *r.misses, sep="\n  ")
     if not args.no_write:
-        write_section(text)
+        write_section("## SOP retrieval", text)
         print(f"wrote {DOCS.relative_to(ROOT)}")
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from docs_section import write_section  # benchmarks/ is on sys.path when run as a script
 
 from tools.routing import (
     SOLVERS,
@@ -36,7 +37,6 @@ from tools.routing import (
 )
 
 CVRPLIB = Path("/work/shared/data/cvrplib")
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 SECTION = "## Vehicle routing (benchmarks/bench_routing.py)"
 READING = """Reading: at the same short limit PyVRP's hybrid genetic search is the better default; it
 finds most small A/E optima within 2 s and stays within a few percent on X. OR-Tools' guided
@@ -159,17 +159,6 @@ def summary(cvrplib: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def write_docs(text: str) -> None:
-    body = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    if SECTION in body:  # replace our section only
-        head, rest = body.split(SECTION, 1)
-        nxt = rest.find("\n## ")
-        body = head + text + (rest[nxt:] if nxt >= 0 else "\n")
-    else:
-        body = body.rstrip("\n") + "\n\n" + text
-    DOCS.write_text(body)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--time-limit", type=float, default=2.0)
@@ -204,7 +193,7 @@ def main() -> None:
                 f"`{CVRPLIB}` (not copied here); gap to the optimal/BKS value of its README, nint distances:\n",
                 summary(cvrplib).to_markdown(index=False, floatfmt=".2f"),
             ]
-        write_docs("\n".join(parts) + "\n\n" + READING + "\n")
+        write_section(SECTION, "\n".join(parts) + "\n\n" + READING + "\n")
 
 
 if __name__ == "__main__":

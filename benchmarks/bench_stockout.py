@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import sys
 import tempfile
 import time
@@ -29,13 +28,15 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from docs_section import DOC as DOCS  # noqa: E402
+from docs_section import write_section  # noqa: E402
+
 from tools.forecasting import RunForecastsRequest, run_forecasts  # noqa: E402
 from tools.inventory import load_outlook, project  # noqa: E402
 from tools.registry import ToolContext  # noqa: E402
 from tools.store import Store  # noqa: E402
 from tools.store.simulate import generate  # noqa: E402
 
-DOCS = ROOT / "docs" / "benchmarks.md"
 MACHINE = "2 vCPU, 24 GiB, no GPU"
 WINDOW = 7  # "stocks out within the next 7 days"
 TUNE_SEED, SCORE_SEED = 101, 202
@@ -192,17 +193,6 @@ def render(tune: Run, score: Run, results: list[dict], skus: int, days: int) -> 
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, heading: str = "## Stock-out prediction", path: Path = DOCS) -> None:
-    """Replace the section ``heading`` (up to the next '## ') or append it."""
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    if pattern.search(current):
-        updated = pattern.sub(lambda _: text + "\n", current).rstrip() + "\n"
-    else:
-        updated = current.rstrip() + "\n\n" + text
-    path.write_text(updated)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skus", type=int, default=2000)
@@ -217,7 +207,7 @@ def main() -> None:
     text = render(tune, score, evaluate(tune, score), args.skus, args.days)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section("## Stock-out prediction", text)
         print(f"wrote {DOCS.relative_to(ROOT)}")
 
 

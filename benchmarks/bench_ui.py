@@ -25,10 +25,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "browser"))
 import harness  # noqa: E402
+from docs_section import append_to_section  # noqa: E402
 
 QUESTION = "Which SKUs will stock out next week?"
 MACHINE = "2 vCPU, 24 GiB, no GPU"
 SECTION = "## UI latency"
+INTRO = (
+    "Script: `benchmarks/bench_ui.py`. Time from the loaded page (headless Chromium, app in a "
+    "subprocess, 40 SKUs x 200 days) to the first streamed answer token; each question on a "
+    "fresh page and session; medians."
+)
 ANY_OUTPUT_JS = """() => document.querySelectorAll('#chatbot [data-testid="bot"]').length > 0"""
 ANSWER_TOKEN_JS = """() => [...document.querySelectorAll('#chatbot [data-testid="bot"]')]
     .filter(b => !b.closest('.thought')).map(b => b.innerText).join('').trim().length > 0"""
@@ -113,22 +119,6 @@ def table(rows: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
-def append_to_docs(text: str, path: Path = REPO / "docs" / "benchmarks.md") -> None:
-    """Append a run under the "## UI latency" section (created at the end if missing)."""
-    doc = path.read_text()
-    if SECTION not in doc:
-        doc = (
-            doc.rstrip()
-            + f"\n\n{SECTION}\n\nScript: `benchmarks/bench_ui.py`. Time from the loaded page "
-            f"(headless Chromium, app in a subprocess, 40 SKUs x 200 days) to the first streamed answer "
-            f'token for "{QUESTION}"; each question on a fresh page and session; medians.\n'
-        )
-    head, _, tail = doc.partition(SECTION)
-    nxt = tail.find("\n## ")
-    body, rest = (tail, "") if nxt < 0 else (tail[:nxt], tail[nxt:])
-    path.write_text(head + SECTION + body.rstrip() + "\n\n" + text + "\n" + rest)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -154,7 +144,7 @@ def main() -> None:
     )
     print(text)
     if not args.no_write:
-        append_to_docs(text)
+        append_to_section(SECTION, INTRO, text)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,33 @@ from pathlib import Path
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
+def _split(doc: str, heading: str) -> tuple[str, str, str] | None:
+    """(before, the section's body after its heading, from the next '## ' on), if present."""
+    if heading not in doc:
+        return None
+    head, rest = doc.split(heading, 1)
+    nxt = rest.find("\n## ")
+    return (head, rest, "") if nxt < 0 else (head, rest[:nxt], rest[nxt:])
+
+
 def write_section(heading: str, text: str, path: Path = DOC) -> None:
     """``text`` starts with ``heading``; the old section (up to the next '## ') is replaced."""
-    doc = path.read_text()
-    if heading in doc:
-        head, rest = doc.split(heading, 1)
-        tail = rest.split("\n## ", 1)
-        doc = head + text + ("\n## " + tail[1] if len(tail) > 1 else "")
+    doc = path.read_text() if path.exists() else "# Benchmarks\n"
+    parts = _split(doc, heading)
+    if parts:
+        head, _, rest = parts
+        doc = head + text.rstrip() + "\n" + rest
     else:
-        doc = doc.rstrip() + "\n\n" + text
+        doc = doc.rstrip() + "\n\n" + text.rstrip() + "\n"
     path.write_text(doc)
+
+
+def append_to_section(heading: str, intro: str, text: str, path: Path = DOC) -> None:
+    """Add ``text`` at the end of the section (kept as history); created with ``intro``."""
+    doc = path.read_text() if path.exists() else "# Benchmarks\n"
+    parts = _split(doc, heading)
+    if not parts:
+        write_section(heading, f"{heading}\n\n{intro}\n\n{text}", path)
+        return
+    head, body, rest = parts
+    path.write_text(head + heading + body.rstrip() + "\n\n" + text.rstrip() + "\n" + rest)

@@ -353,6 +353,10 @@ class DatasetConfig:
     test_refusal_copies: int = 3
     followups: int = 400
     test_followups: int = 60
+    # Training only (finetune.grammar): composed requests, follow-ups and near-miss refusals.
+    composed_per_tool: int = 200
+    composed_followups: int = 500
+    near_misses: int = 500
 
 
 def build_dataset(
@@ -374,9 +378,24 @@ def build_dataset(
         outputs = (train_outputs if split == "train" else test_outputs) or {}
         examples += followup_examples(split, pools[split], rng, n_follow, outputs)
         examples += (answers or {}).get(split, [])
+        if split == "train":
+            examples += composed_examples(config, pools["train"], outputs)
         rng.shuffle(examples)
         data[split] = examples
     return data
+
+
+def composed_examples(
+    config: DatasetConfig, pool: EntityPool, tool_outputs: dict[str, list[str]]
+) -> list[Example]:
+    from finetune import grammar  # builds on this module's slot fillers
+
+    rng = random.Random(f"{config.seed}-composed")  # its own stream: the test split is unchanged
+    return (
+        grammar.composed_calls(pool, rng, config.composed_per_tool)
+        + grammar.composed_followups(pool, rng, config.composed_followups, tool_outputs)
+        + grammar.near_miss_refusals(rng, config.near_misses)
+    )
 
 
 def save_dataset(data: dict[str, list[Example]], folder: Path) -> str:

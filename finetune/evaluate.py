@@ -78,6 +78,8 @@ class ExampleScore:
     refused_ok: bool | None = None
     grounded: list[int] | None = None  # [supported claims, claims]
     output: str = ""
+    expected: str = ""
+    dropped: list[str] = field(default_factory=list)  # filters the argument guard removed
 
 
 @dataclass
@@ -107,16 +109,16 @@ TABLE_HEADER = (
 )
 
 
+def _calls_text(calls: list[Call]) -> str:
+    return " ".join(f"{c.name} {json.dumps(c.arguments)}" for c in calls)
+
+
 def score_example(example: Example, backend, specs) -> ExampleScore:
     started = time.perf_counter()
     reply = backend.respond(example.context, specs)
     seconds = time.perf_counter() - started
     tokens = int(reply.stats.get("completion_tokens", 0))
-    output = (
-        reply.text
-        if not reply.calls
-        else " ".join(f"{c.name} {json.dumps(c.arguments)}" for c in reply.calls)
-    )
+    output = _calls_text(reply.calls) if reply.calls else reply.text
     score = ExampleScore(
         example.kind,
         example.template,
@@ -124,6 +126,8 @@ def score_example(example: Example, backend, specs) -> ExampleScore:
         tokens,
         parsed=reply.parse_error is None,
         output=output[:300],
+        expected=_calls_text(example.target.calls) if example.target.calls else "",
+        dropped=list(reply.stats.get("dropped_arguments", [])),
     )
     expected = example.target
     if expected.calls:

@@ -270,3 +270,59 @@ def test_a_tool_called_again_after_it_answered_is_answered_from_its_result():
     assert answer_instead_of_repeating(turns, other) is other
     first = Reply("", [Call("stockout_risk", {"horizon_days": 7})])
     assert answer_instead_of_repeating(turns[:1], first) is first
+
+
+def test_argument_guard_drops_filters_nobody_mentioned():
+    from assistant.model.argument_guard import drop_unsaid
+    from assistant.protocol import Call, Turn
+    from tools.registry import agent_tools
+
+    turns = [Turn("user", "plan the delivery run from the Edinburgh DC with 8 vehicles")]
+    calls, dropped = drop_unsaid(
+        [Call("plan_routes", {"location": "edinburgh dc", "vehicles": 8, "capacity_kg": 100})],
+        turns,
+        agent_tools(),
+    )
+    assert calls[0].arguments == {"location": "edinburgh dc", "vehicles": 8}
+    assert dropped == ["plan_routes.capacity_kg=100"]
+    # Invented filter removed; a PO said in words and a follow-up's earlier value are kept.
+    turns = [
+        Turn("user", "supplier performance"),
+    ]
+    calls, _ = drop_unsaid(
+        [Call("supplier_scorecard", {"supplier": "supplier_perf_x"})], turns, agent_tools()
+    )
+    assert calls[0].arguments == {}
+    turns = [
+        Turn("user", "chase purchase order 4512"),
+    ]
+    calls, dropped = drop_unsaid(
+        [Call("draft_supplier_email", {"po_number": "PO-4512"})], turns, agent_tools()
+    )
+    assert calls[0].arguments == {"po_number": "PO-4512"} and not dropped
+    turns = [
+        Turn("user", "forecast sku-00042 at lyon"),
+        Turn(
+            "assistant", calls=[Call("forecast_demand", {"sku": "SKU-00042", "location": "lyon"})]
+        ),
+        Turn("tool", "forecast ...", tool_name="forecast_demand"),
+        Turn("user", "and for LIL?"),
+    ]
+    # Required arguments are the tool's business: an unknown SKU is reported by the tool.
+    calls, dropped = drop_unsaid(
+        [Call("forecast_demand", {"sku": "SKU-00042", "location": "LIL", "horizon_days": 28})],
+        turns,
+        agent_tools(),
+    )
+    assert calls[0].arguments == {"sku": "SKU-00042", "location": "LIL", "horizon_days": 28}
+    assert not dropped
+
+
+def test_the_app_backend_is_guarded(tmp_path):
+    from assistant.agent import build_backend
+    from assistant.model.argument_guard import ArgumentGuard
+    from assistant.settings import load_settings
+
+    settings = load_settings(model_source="rules")
+    assert isinstance(build_backend(settings), ArgumentGuard)
+    assert not isinstance(build_backend(settings, guard=False), ArgumentGuard)

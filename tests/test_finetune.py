@@ -17,7 +17,15 @@ from tools.registry import agent_tools, validate_arguments
 @pytest.fixture(scope="module")
 def dataset():
     return build_dataset(
-        DatasetConfig(per_template=3, test_per_template=2, followups=40, test_followups=10)
+        DatasetConfig(
+            per_template=3,
+            test_per_template=2,
+            followups=40,
+            test_followups=10,
+            composed_per_tool=20,
+            composed_followups=40,
+            near_misses=40,
+        )
     )
 
 
@@ -58,6 +66,22 @@ def test_splits_share_no_template_and_no_entity(dataset):
         }
     }
     assert named and named.isdisjoint(train_values)
+
+
+def test_composed_phrasings_are_training_only_and_never_a_held_out_one(dataset):
+    from finetune.grammar import CORES, held_out_shapes, shape
+
+    assert set(CORES) == set(TEMPLATES)
+    composed = [e for e in dataset["train"] if "/c" in e.template]
+    kinds = {e.kind for e in composed}
+    assert kinds == {"call", "followup", "refusal"} and len(composed) > 300
+    assert not any("/c" in e.template for e in dataset["test"])
+    # No test request is a training request, and no composed skeleton is a held-out template.
+    train_texts = {shape(t.content) for e in dataset["train"] for t in e.context if t.role == "user"}
+    test_texts = {shape(e.context[-1].content) for e in dataset["test"] if e.kind != "answer"}
+    assert train_texts.isdisjoint(test_texts - {""})
+    for tool, cores in CORES.items():
+        assert not {shape(c) for c, _ in cores} & held_out_shapes(), tool
 
 
 def test_every_agent_tool_is_covered_in_both_splits(dataset):

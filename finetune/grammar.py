@@ -1,0 +1,551 @@
+"""Compositional phrasings for the training split: a request core per tool, argument phrases
+in random order, and the openers and sign-offs staff actually type.
+
+The whole-sentence templates in ``finetune.templates`` give a dozen phrasings per tool; a
+135M model learns those sentences rather than which words carry which argument. Composing
+cores with argument phrases gives thousands of distinct requests, so the model learns the
+slots. Training only: any composed request whose shape equals a held-out template is
+dropped, so the test split's phrasings stay unseen.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from assistant.answers import quote_result
+from assistant.protocol import Call, Turn
+from finetune.data import Example, _valid, add_typos, agent_spec_fields, fill_slot
+from finetune.entities import CITIES, EntityPool
+from finetune.templates import (
+    FOLLOW_UPS,
+    IRRELEVANT,
+    REFUSAL,
+    SLOT_ARGUMENT,
+    TEMPLATES,
+    split_of,
+)
+
+# Request cores: (text, fixed arguments). Slots inside a core are always filled.
+CORES: dict[str, list[tuple[str, dict]]] = {
+    "stockout_risk": [
+        ("stock-out risk", {}),
+        ("which items go out of stock", {}),
+        ("what are we about to run short of", {}),
+        ("shortage list", {}),
+        ("oos risk list", {}),
+        ("skus at risk of a stockout", {}),
+        ("what will be sold out", {}),
+        ("which products run dry", {}),
+        ("anything close to stocking out", {}),
+        ("at-risk skus", {}),
+        ("stockout report", {}),
+        ("what's going to be out of stock", {}),
+        ("which lines will we be out of", {}),
+        ("risk of running out", {}),
+    ],
+    "forecast_demand": [
+        ("forecast {sku}", {}),
+        ("demand for {sku}", {}),
+        ("{sku} demand forecast", {}),
+        ("how much {sku} will sell", {}),
+        ("projected sales {sku}", {}),
+        ("what demand do we expect for {sku}", {}),
+        ("sales forecast of {sku}", {}),
+        ("{sku} expected units sold", {}),
+        ("predict {sku} sales", {}),
+        ("how many units of {sku} will customers order", {}),
+    ],
+    "stock_projection": [
+        ("stock projection for {sku}", {}),
+        ("projected inventory of {sku}", {}),
+        ("how many days of cover does {sku} have", {}),
+        ("when do we run out of {sku}", {}),
+        ("{sku} on hand going forward", {}),
+        ("how long does {sku} last", {}),
+        ("runout date for {sku}", {}),
+        ("day-by-day inventory {sku}", {}),
+        ("will we have enough {sku}", {}),
+        ("{sku} stock outlook", {}),
+        ("project the stock of {sku}", {}),
+    ],
+    "reorder_plan": [
+        ("how much {sku} to order", {}),
+        ("reorder {sku}?", {}),
+        ("safety stock {sku}", {}),
+        ("{sku} reorder point", {}),
+        ("order recommendation for {sku}", {}),
+        ("do we need to buy more {sku}", {}),
+        ("replenish {sku}", {}),
+        ("rop for {sku}", {}),
+        ("what should the order qty be for {sku}", {}),
+        ("ss and rop {sku}", {}),
+        ("when should we reorder {sku}", {}),
+    ],
+    "list_alerts": [
+        ("alerts", {}),
+        ("open alerts", {}),
+        ("show the alerts", {}),
+        ("anomalies", {}),
+        ("what has been flagged", {}),
+        ("alert list", {}),
+        ("{kind} alerts", {}),
+        ("any {kind} flags", {}),
+        ("{sev} alerts", {}),
+        ("{kind} anomalies", {}),
+        ("what's in the inbox", {}),
+        ("current warnings", {}),
+        ("show {kind} issues", {}),
+        ("unresolved alerts", {}),
+    ],
+    "explain_alert": [
+        ("explain {alert}", {}),
+        ("what is {alert} about", {}),
+        ("{alert} details", {}),
+        ("why was {alert} raised", {}),
+        ("tell me about {alert}", {}),
+        ("break down alert {alert}", {}),
+        ("{alert}?", {}),
+        ("look into {alert}", {}),
+        ("what triggered {alert}", {}),
+        ("root cause of {alert}", {}),
+    ],
+    "plan_routes": [
+        ("plan routes", {}),
+        ("delivery routes", {}),
+        ("route the deliveries", {}),
+        ("van routes", {}),
+        ("build the delivery plan", {}),
+        ("optimise the drops", {}),
+        ("vrp", {}),
+        ("dispatch plan", {}),
+        ("routing", {}),
+        ("how do we route the orders", {}),
+        ("plan the drivers' runs", {}),
+    ],
+    "supplier_scorecard": [
+        ("supplier performance review", {}),
+        ("vendor scorecard", {}),
+        ("how are our suppliers doing", {}),
+        ("on-time rate by supplier", {}),
+        ("supplier ranking", {}),
+        ("how is {sup} doing", {}),
+        ("{sup} on-time performance", {}),
+        ("is {sup} reliable", {}),
+        ("{sup} lead times", {}),
+        ("fill rate of {sup}", {}),
+        ("scorecard", {}),
+        ("which vendor is most reliable", {}),
+    ],
+    "supplier_orders": [
+        ("late pos", {"status": "late"}),
+        ("overdue orders", {"status": "late"}),
+        ("purchase orders past due", {"status": "late"}),
+        ("what's late", {"status": "late"}),
+        ("open pos", {"status": "open"}),
+        ("outstanding purchase orders", {"status": "open"}),
+        ("pos not yet received", {"status": "open"}),
+        ("pos at risk", {"status": "at_risk"}),
+        ("orders that might arrive late", {"status": "at_risk"}),
+        ("inbound at risk of delay", {"status": "at_risk"}),
+        ("all purchase orders", {"status": "all"}),
+        ("po history", {"status": "all"}),
+        ("every po", {"status": "all"}),
+    ],
+    "draft_supplier_email": [
+        ("draft an email", {}),
+        ("write a chaser", {}),
+        ("email the supplier", {}),
+        ("prepare a reminder mail", {}),
+        ("escalation email", {}),
+        ("compose a chase note", {}),
+        ("draft a message", {}),
+        ("write to the vendor", {}),
+        ("chaser email", {}),
+        ("nudge the supplier", {}),
+    ],
+    "recommend_products": [
+        ("what sells with {sku}", {}),
+        ("companion products for {sku}", {}),
+        ("{sku} cross-sell", {}),
+        ("items often bought alongside {sku}", {}),
+        ("basket partners of {sku}", {}),
+        ("add-on ideas for {sku}", {}),
+        ("replacement for {sku}", {"mode": "substitutes"}),
+        ("{sku} substitutes", {"mode": "substitutes"}),
+        ("what can we sell instead of {sku}", {"mode": "substitutes"}),
+        ("alternative to {sku}", {"mode": "substitutes"}),
+        ("swap for {sku}", {"mode": "substitutes"}),
+    ],
+    "search_sops": [
+        ("sop on {topic}", {}),
+        ("what's the process for {topic}", {}),
+        ("policy: {topic}", {}),
+        ("how should we deal with {topic}", {}),
+        ("procedure {topic}", {}),
+        ("what do the sops say about {topic}", {}),
+        ("guidance on {topic}", {}),
+        ("where is the procedure for {topic}", {}),
+        ("how do i handle {topic}", {}),
+    ],
+}
+
+# Optional argument phrases a core can take, per tool.
+OPTIONAL = {
+    "stockout_risk": ["h", "loc", "cat", "n"],
+    "forecast_demand": ["h", "loc"],
+    "stock_projection": ["h", "loc"],
+    "reorder_plan": ["loc", "sl"],
+    "list_alerts": ["sev", "kind", "sku", "loc", "n"],
+    "explain_alert": [],
+    "plan_routes": ["loc", "date", "veh", "cap"],
+    "supplier_scorecard": ["sup"],
+    "supplier_orders": ["sup"],
+    "draft_supplier_email": ["po", "sup"],
+    "recommend_products": ["n"],
+    "search_sops": [],
+}
+PHRASES = {
+    "h": ["{h}"],
+    "loc": ["at {loc}", "in {loc}", "for {loc}", "{loc}", "@ {loc}", "- {loc}"],
+    "cat": ["in {cat}", "for {cat}", "{cat} only", "category {cat}", "in the {cat} category"],
+    "n": ["top {n}", "limit {n}", "just {n}", "first {n}", "max {n}"],
+    "sku": ["for {sku}", "on {sku}", "{sku}"],
+    "sup": ["from {sup}", "for {sup}", "with {sup}", "{sup}"],
+    "po": ["about {po}", "for {po}", "re {po}", "{po}", "regarding {po}"],
+    "veh": [
+        "with {veh} vans",
+        "using {veh} vehicles",
+        "{veh} trucks",
+        "{veh} drivers",
+        "fleet {veh}",
+    ],
+    "cap": ["{cap} kg vans", "capacity {cap} kg", "max load {cap}kg", "with {cap}kg trucks"],
+    "date": ["{date}", "for {date}"],
+    "sev": ["{sev} only", "severity {sev}", "{sev}"],
+    "kind": ["type {kind}", "kind {kind}", "only {kind}"],
+    "sl": ["at {sl}", "with {sl}", "target {sl}", "{sl}"],
+}
+OPENERS = ["", "", "", "", "hey ", "pls ", "quick q: ", "urgent: ", "hi, ", "ok so ", "can u do "]
+CLOSERS = ["", "", "", "?", " pls", " thanks", " asap", " please", " thx", "??", ".", " !"]
+FOLLOW_OPENERS = [
+    "and",
+    "what about",
+    "how about",
+    "ok now",
+    "same for",
+    "and for",
+    "also",
+    "now",
+    "then",
+    "ok",
+    "same but",
+    "try",
+]
+FOLLOW_SLOTS = ["loc", "h", "sku", "cat", "sup", "po", "alert"]
+
+# Train-only horizon wordings on top of finetune.data.HORIZONS.
+WEEK_WORDS = ["one", "two", "three", "four", "five", "six", "eight", "ten", "twelve"]
+WEEK_NUMBERS = [1, 2, 3, 4, 5, 6, 8, 10, 12]
+
+
+def extra_horizon(rng: random.Random) -> tuple[str, int]:
+    i = rng.randrange(len(WEEK_WORDS))
+    weeks, word = WEEK_NUMBERS[i], WEEK_WORDS[i]
+    days = rng.randint(2, 60)
+    return rng.choice(
+        [
+            (f"next {word} weeks" if weeks > 1 else "next week", weeks * 7),
+            (f"over the next {weeks} weeks" if weeks > 1 else "over the next week", weeks * 7),
+            (f"in {weeks} wks", weeks * 7),
+            (f"{weeks} weeks out", weeks * 7),
+            (f"for the coming {days} days", days),
+            (f"{days}d", days),
+            (f"over {days} days", days),
+            (f"the next {days} days", days),
+            ("for the coming week", 7),
+            ("next 2 months", 56),
+        ]
+    )
+
+
+def shape(text: str) -> str:
+    """A phrasing with its slots kept and its punctuation and case dropped."""
+    return " ".join(re.findall(r"\{\w+\}|[a-z0-9]+", text.lower()))
+
+
+def held_out_shapes() -> set[str]:
+    """Shapes of the test split's request and follow-up phrasings."""
+    texts = [
+        t
+        for templates in TEMPLATES.values()
+        for i, (t, _) in enumerate(templates)
+        if split_of(i) == "test"
+    ]
+    texts += [t for i, (t, _) in enumerate(FOLLOW_UPS) if split_of(i) == "test"]
+    return {shape(t) for t in texts}
+
+
+def _fill(text: str, pool: EntityPool, rng: random.Random) -> tuple[str, dict, list[str]]:
+    values, arguments, surfaces = {}, {}, []
+    for slot in re.findall(r"\{(\w+)\}", text):
+        surface, value = fill_slot(slot, pool, rng)
+        if slot == "h" and rng.random() < 0.5:
+            surface, value = extra_horizon(rng)
+        if slot == "date" and surface.startswith("on "):
+            surface = surface[3:]
+        values[slot], arguments[SLOT_ARGUMENT[slot]] = surface, value
+        surfaces.append(str(value))
+    return text.format(**values), arguments, surfaces
+
+
+def compose_request(
+    tool: str, pool: EntityPool, rng: random.Random, banned: set[str]
+) -> tuple[str, dict, list[str], str] | None:
+    """(user text, arguments, entity surfaces, template id) or None if the shape is held out."""
+    index = rng.randrange(len(CORES[tool]))
+    core, fixed = CORES[tool][index]
+    free = [s for s in OPTIONAL[tool] if "{" + s + "}" not in core]
+    chosen = [s for s in free if rng.random() < 0.4]
+    if tool == "draft_supplier_email" and not chosen:
+        chosen = [rng.choice(free)]
+    parts = [core] + [rng.choice(PHRASES[s]) for s in chosen]
+    if rng.random() < 0.3:
+        rng.shuffle(parts)
+    text = rng.choice(OPENERS) + " ".join(parts) + rng.choice(CLOSERS)
+    if shape(text) in banned:
+        return None
+    if rng.random() < 0.3:  # typos in the words only: the values must be copied exactly
+        slots = re.findall(r"\{\w+\}", text)
+        marked = re.sub(r"\{\w+\}", "\x00", text)
+        noisy = add_typos(marked, rng).split("\x00")
+        if len(noisy) == len(slots) + 1:
+            text = "".join(p + s for p, s in zip(noisy, slots + [""], strict=True))
+    user, arguments, surfaces = _fill(text, pool, rng)
+    return user, {**fixed, **arguments}, surfaces, f"{tool}/c{index}"
+
+
+def composed_calls(pool: EntityPool, rng: random.Random, per_tool: int) -> list:
+    banned, examples = held_out_shapes(), []
+    for tool in CORES:
+        made = 0
+        for _ in range(per_tool * 4):
+            if made == per_tool:
+                break
+            request = compose_request(tool, pool, rng, banned)
+            if request is None or not _valid(tool, request[1]):
+                continue
+            user, arguments, surfaces, template = request
+            examples.append(
+                Example(
+                    [Turn("user", user)],
+                    Turn("assistant", calls=[Call(tool, arguments)]),
+                    "call",
+                    template,
+                    "train",
+                    surfaces,
+                )
+            )
+            made += 1
+    return examples
+
+
+def composed_followups(
+    pool: EntityPool, rng: random.Random, count: int, tool_outputs: dict[str, list[str]]
+) -> list:
+    """A composed request, its call, result and answer, then a terse change of one argument."""
+    banned, examples = held_out_shapes(), []
+    for _ in range(count * 10):
+        if len(examples) == count:
+            break
+        tool = rng.choice(list(CORES))
+        slot = rng.choice(FOLLOW_SLOTS)
+        if SLOT_ARGUMENT[slot] not in agent_spec_fields(tool):
+            continue
+        request = compose_request(tool, pool, rng, banned)
+        if request is None:
+            continue
+        user, arguments, surfaces, template = request
+        phrase = (
+            "{" + slot + "}"
+            if rng.random() < 0.5
+            else rng.choice(PHRASES.get(slot, ["{" + slot + "}"]))
+        )
+        follow = f"{rng.choice(FOLLOW_OPENERS)} {phrase}{rng.choice(CLOSERS)}"
+        if shape(follow) in banned:
+            continue
+        surface, value = fill_slot(slot, pool, rng)
+        if slot == "h" and rng.random() < 0.5:
+            surface, value = extra_horizon(rng)
+        second = dict(arguments, **{SLOT_ARGUMENT[slot]: value})
+        if not (_valid(tool, arguments) and _valid(tool, second)):
+            continue
+        output = rng.choice(tool_outputs.get(tool) or [f"{tool}: results shown to the user"])
+        context = [
+            Turn("user", user),
+            Turn("assistant", calls=[Call(tool, arguments)]),
+            Turn("tool", output, tool_name=tool),
+            Turn("assistant", quote_result(output)),
+            Turn("user", follow.format(**{slot: surface})),
+        ]
+        examples.append(
+            Example(
+                context,
+                Turn("assistant", calls=[Call(tool, second)]),
+                "followup",
+                f"{template}+cfollow",
+                "train",
+                surfaces + [str(value)],
+            )
+        )
+    return examples
+
+
+# Near misses: our verbs (forecast, route, draft, recommend, stock, alert) about things that
+# are not our supply chain. The honest reply is the refusal, not a tool call.
+NEAR_MISS = [
+    (
+        "forecast {x}",
+        [
+            "the weather in {city}",
+            "the election",
+            "bitcoin",
+            "tonight's match",
+            "my salary",
+            "the lottery",
+            "house prices",
+            "the oscars",
+        ],
+    ),
+    (
+        "draft an email to {x}",
+        [
+            "my boss about a day off",
+            "my sister",
+            "the school",
+            "my landlord",
+            "a recruiter",
+            "the gym about my membership",
+            "my neighbour",
+        ],
+    ),
+    (
+        "write {x}",
+        [
+            "a birthday card",
+            "a wedding speech",
+            "a song about {city}",
+            "my essay",
+            "a dating profile",
+            "a toast for friday",
+        ],
+    ),
+    (
+        "plan {x}",
+        [
+            "a trip to {city}",
+            "my weekend",
+            "a party",
+            "my wedding",
+            "a road trip",
+            "dinner",
+            "a hike near {city}",
+        ],
+    ),
+    (
+        "route {x}",
+        [
+            "me home",
+            "me to {city} avoiding tolls",
+            "my bike ride",
+            "to the airport",
+            "a running loop",
+        ],
+    ),
+    (
+        "recommend {x}",
+        [
+            "a restaurant in {city}",
+            "a laptop",
+            "a tv series",
+            "a holiday destination",
+            "a wine",
+            "a gift for my dad",
+            "a hairdresser",
+        ],
+    ),
+    (
+        "what's the stock {x}",
+        ["price of apple", "market doing today", "of the ecb", "tip of the day"],
+    ),
+    (
+        "any {x}",
+        ["news from {city}", "good jokes", "plans for tonight", "gossip", "concerts in {city}"],
+    ),
+    (
+        "explain {x}",
+        [
+            "relativity",
+            "the rules of chess",
+            "how vaccines work",
+            "crypto",
+            "the french revolution",
+        ],
+    ),
+    (
+        "how {x}",
+        [
+            "do I bake bread",
+            "is the weather in {city}",
+            "old is the queen",
+            "do magnets work",
+            "do I get to {city}",
+        ],
+    ),
+    (
+        "who {x}",
+        ["is the ceo of apple", "won the world cup", "painted the mona lisa", "runs {city}"],
+    ),
+    (
+        "{x}",
+        [
+            "thanks",
+            "ok",
+            "hello",
+            "good morning",
+            "lol",
+            "asdfgh",
+            "?",
+            "test",
+            "bye",
+            "you're useless",
+        ],
+    ),
+]
+
+
+def near_miss_refusals(rng: random.Random, count: int) -> list:
+    held_out = {shape(t) for i, t in enumerate(IRRELEVANT) if split_of(i) == "test"}
+    examples, seen = [], set()
+    for _ in range(count * 10):
+        if len(examples) == count:
+            break
+        index = rng.randrange(len(NEAR_MISS))
+        frame, fills = NEAR_MISS[index]
+        text = frame.format(x=rng.choice(fills)).replace("{city}", rng.choice(CITIES))
+        text = rng.choice(OPENERS) + text + rng.choice(CLOSERS)
+        if rng.random() < 0.3:
+            text = add_typos(text, rng)
+        if shape(text) in held_out or text in seen:
+            continue
+        seen.add(text)
+        examples.append(
+            Example(
+                [Turn("user", text)],
+                Turn("assistant", REFUSAL),
+                "refusal",
+                f"irrelevant/c{index}",
+                "train",
+            )
+        )
+    return examples
