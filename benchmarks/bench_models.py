@@ -107,11 +107,15 @@ if __name__ == "__main__":
     parser.add_argument("--max-new-tokens", type=int, default=160)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--previous", nargs="*", default=[], help="saved reports (JSON) to list above the new rows"
+    )
     args = parser.parse_args()
     full = load_split(Path(args.data_dir), "test")
     test = stratified(full, args.limit)
     out = Path(args.out)
-    reports = [
+    reports = [Report(**json.loads(Path(p).read_text())) for p in args.previous]
+    reports += [
         r
         for entry in args.entries
         for r in run_entry(entry, test, full, out, args.max_new_tokens, args.threads)

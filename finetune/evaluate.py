@@ -75,6 +75,7 @@ class ExampleScore:
     parsed: bool = True
     tool_ok: bool | None = None
     args_ok: bool | None = None
+    args_ok_unguarded: bool | None = None  # the model alone, before the argument guard
     refused_ok: bool | None = None
     grounded: list[int] | None = None  # [supported claims, claims]
     output: str = ""
@@ -93,19 +94,20 @@ class Report:
     groundedness: float
     latency_p50_s: float
     tokens_per_s: float
+    exact_args_unguarded: float = float("nan")  # older reports lack it
     per_tool_exact: dict[str, float] = field(default_factory=dict)
     failures: list[dict] = field(default_factory=list)
 
     def row(self) -> str:
         return (
-            f"| {self.backend} | {self.call_parse:.1%} | {self.tool_selection:.1%} | {self.exact_args:.1%} | "
+            f"| {self.backend} | {self.call_parse:.1%} | {self.tool_selection:.1%} | {self.exact_args:.1%} | {self.exact_args_unguarded:.1%} | "
             f"{self.irrelevance:.1%} | {self.groundedness:.1%} | {self.latency_p50_s:.2f} | {self.tokens_per_s:.1f} |"
         )
 
 
 TABLE_HEADER = (
-    "| model | call parses | tool choice | exact args | irrelevance | groundedness | p50 s/request | tok/s |\n"
-    "|---|---|---|---|---|---|---|---|"
+    "| model | call parses | tool choice | exact args | exact args, model alone | irrelevance | groundedness | p50 s/request | tok/s |\n"
+    "|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -134,6 +136,8 @@ def score_example(example: Example, backend, specs) -> ExampleScore:
         first = reply.calls[0] if reply.calls else None
         score.tool_ok = first is not None and first.name == expected.calls[0].name
         score.args_ok = first is not None and arguments_match(first, expected.calls[0])
+        raw = reply.stats.get("unguarded_calls", reply.calls)
+        score.args_ok_unguarded = bool(raw) and arguments_match(raw[0], expected.calls[0])
     elif example.kind == "refusal":
         score.refused_ok = not reply.calls and reply.parse_error is None
     else:  # a final answer after tool results
@@ -171,6 +175,7 @@ def summarise(name: str, scores: list[ExampleScore]) -> Report:
         call_parse=_share([s.parsed for s in calls]),
         tool_selection=_share([s.tool_ok for s in calls]),
         exact_args=_share([s.args_ok for s in calls]),
+        exact_args_unguarded=_share([s.args_ok_unguarded for s in calls]),
         irrelevance=_share([s.refused_ok for s in scores]),
         groundedness=(sum(g[0] for g in grounded) / claims) if claims else float("nan"),
         latency_p50_s=statistics.median([s.seconds for s in scores]) if scores else float("nan"),

@@ -266,18 +266,19 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
     model, optimizer = accelerator.prepare(model, optimizer)
     prefix_ids = prefix_ids.to(accelerator.device)
 
-    start = 0
+    start, earlier_seconds, losses = 0, 0.0, []
     state_file = checkpoint / "trainer_state.pt"
     if resume and state_file.exists():
         state = torch.load(state_file, weights_only=False)
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
         start = state["step"]
+        losses = state.get("losses", [])
+        earlier_seconds = state.get("seconds", 0.0)
 
     order = random.Random(config.seed)
     if resume and state_file.exists():
         order.setstate(state["random"])
-    losses: list[float] = []
     started = time.perf_counter()
     bar = tqdm(
         range(start, config.steps),
@@ -310,7 +311,14 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
         bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
         if (step + 1) % config.save_every == 0 and step + 1 < config.steps:
             save_checkpoint(
-                accelerator.unwrap_model(model), optimizer, schedule, step + 1, order, checkpoint
+                accelerator.unwrap_model(model),
+                optimizer,
+                schedule,
+                step + 1,
+                order,
+                checkpoint,
+                losses,
+                earlier_seconds + time.perf_counter() - started,
             )
 
     model = accelerator.unwrap_model(model)
@@ -330,10 +338,13 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
         "data_hash": data_hash,
         "steps": config.steps,
         "final_loss": round(sum(losses[-20:]) / max(1, len(losses[-20:])), 4) if losses else None,
-        "train_seconds": round(time.perf_counter() - started, 1),
+        "train_seconds": round(earlier_seconds + time.perf_counter() - started, 1),
+        "resumed_at_step": start or None,
         "device": str(accelerator.device),
         "config": asdict(config),
     }
+    if config.method == "adalora":
+        meta["effective_rank"] = effective_rank(model)
     previous = Path(config.init_adapter or "") / "stockpilot.json"
     if config.init_adapter and previous.exists():  # a second stage records the first
         meta["previous_stage"] = json.loads(previous.read_text())
@@ -350,8 +361,25 @@ def store_half_precision(path: Path) -> None:
     save_file({k: v.to(torch.float16) for k, v in weights.items()}, path, metadata={"format": "pt"})
 
 
+def effective_rank(model) -> float:
+    """AdaLoRA's mean rank after pruning: singular values left non-zero per adapted module."""
+    ranks = [
+        int((p.detach() != 0).sum())
+        for name, p in model.named_parameters()
+        if name.endswith("lora_E.default")
+    ]
+    return round(sum(ranks) / len(ranks), 2) if ranks else 0.0
+
+
 def save_checkpoint(
-    model, optimizer, schedule, step: int, order: random.Random, folder: Path
+    model,
+    optimizer,
+    schedule,
+    step: int,
+    order: random.Random,
+    folder: Path,
+    losses: list[float] | None = None,
+    seconds: float = 0.0,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
@@ -361,6 +389,8 @@ def save_checkpoint(
             "schedule": schedule.state_dict(),
             "step": step,
             "random": order.getstate(),
+            "losses": losses or [],
+            "seconds": seconds,
         },
         folder / "trainer_state.pt",
     )

@@ -167,6 +167,8 @@ def test_tiny_model_trains_saves_reloads_and_evaluates(method, tiny_data, tmp_pa
     assert meta["base_model"] == "tiny-random-llama" and meta["method"] == method
     assert meta["data_hash"] == (tiny_data / "HASH").read_text().strip()
     assert meta["trainable_params"] > 0
+    if method == "adalora":  # pruned from init_rank towards rank
+        assert 0 < meta["effective_rank"] <= config.init_rank
 
     base, tokenizer, _ = load_base(config)
     reloaded = PeftModel.from_pretrained(base, folder).eval()
@@ -196,10 +198,12 @@ def test_resume_continues_from_the_checkpoint(tiny_data, tmp_path):
     )
     train(config, progress=False)
     state = torch.load(tmp_path / "a" / "checkpoint" / "trainer_state.pt", weights_only=False)
-    assert state["step"] == 2
+    assert state["step"] == 2 and len(state["losses"]) == 2 and state["seconds"] > 0
     config.steps = 5
     train(config, resume=True, progress=False)
-    assert json.loads((tmp_path / "a" / "stockpilot.json").read_text())["steps"] == 5
+    meta = json.loads((tmp_path / "a" / "stockpilot.json").read_text())
+    assert meta["steps"] == 5 and meta["resumed_at_step"] == 2
+    assert meta["train_seconds"] >= state["seconds"] and meta["final_loss"] > 0
 
 
 def test_adapter_for_another_base_is_refused(tmp_path):

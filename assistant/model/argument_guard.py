@@ -95,7 +95,9 @@ class ArgumentGuard:
     def respond(self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token=None):
         reply = self.backend.respond(turns, specs, on_token)
         if reply.calls:
-            reply.calls, dropped = drop_unsaid(reply.calls, turns, specs)
-            if dropped:
+            unguarded = reply.calls
+            reply.calls, dropped = drop_unsaid(unguarded, turns, specs)
+            if dropped:  # kept so the evaluation can score the model alone in the same pass
                 reply.stats["dropped_arguments"] = dropped
+                reply.stats["unguarded_calls"] = unguarded
         return reply
