@@ -234,10 +234,16 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
         model = PeftModel.from_pretrained(model, config.init_adapter, is_trainable=True)
     else:
         model = attach_adapter(model, config)
+    saved: dict = {}
     if resume and (checkpoint / "adapter_model.safetensors").exists():
         from peft import set_peft_model_state_dict
         from safetensors.torch import load_file
 
+        # Checkpoints keep AdaLoRA's full ranks (see save_checkpoint); an adapter saved at its
+        # pruned ranks can only be finalised (no steps left), not trained further.
+        saved = json.loads((checkpoint / "adapter_config.json").read_text())
+        if saved.get("rank_pattern"):
+            model.peft_config["default"].rank_pattern = saved["rank_pattern"]
         set_peft_model_state_dict(model, load_file(checkpoint / "adapter_model.safetensors"))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
@@ -273,6 +279,15 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
         start = state["step"]
+        if config.method == "adalora" and state.get("rank_pattern"):
+            accelerator.unwrap_model(model).peft_config["default"].rank_pattern = state[
+                "rank_pattern"
+            ]
+        elif config.method == "adalora" and saved.get("rank_pattern") and start < config.steps:
+            raise ValueError(
+                f"{checkpoint}: saved at pruned ranks; it can be finalised (--steps {start}) "
+                "but not trained further"
+            )
         losses = state.get("losses", [])
         earlier_seconds = state.get("seconds", 0.0)
 
@@ -382,7 +397,15 @@ def save_checkpoint(
     seconds: float = 0.0,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    # AdaLoRA saves at its pruned ranks once it has a rank pattern; a checkpoint keeps the
+    # full ranks (pruned ones are zero) so the optimizer state still fits on --resume.
+    config = model.peft_config["default"]
+    pattern = getattr(config, "rank_pattern", None)
+    if pattern:
+        config.rank_pattern = None
     model.save_pretrained(folder)
+    if pattern:
+        config.rank_pattern = pattern
     torch.save(
         {
             "optimizer": optimizer.state_dict(),
@@ -390,6 +413,7 @@ def save_checkpoint(
             "step": step,
             "random": order.getstate(),
             "losses": losses or [],
+            "rank_pattern": pattern,
             "seconds": seconds,
         },
         folder / "trainer_state.pt",

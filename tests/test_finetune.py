@@ -77,7 +77,9 @@ def test_composed_phrasings_are_training_only_and_never_a_held_out_one(dataset):
     assert kinds == {"call", "followup", "refusal"} and len(composed) > 300
     assert not any("/c" in e.template for e in dataset["test"])
     # No test request is a training request, and no composed skeleton is a held-out template.
-    train_texts = {shape(t.content) for e in dataset["train"] for t in e.context if t.role == "user"}
+    train_texts = {
+        shape(t.content) for e in dataset["train"] for t in e.context if t.role == "user"
+    }
     test_texts = {shape(e.context[-1].content) for e in dataset["test"] if e.kind != "answer"}
     assert train_texts.isdisjoint(test_texts - {""})
     for tool, cores in CORES.items():
@@ -204,6 +206,36 @@ def test_resume_continues_from_the_checkpoint(tiny_data, tmp_path):
     meta = json.loads((tmp_path / "a" / "stockpilot.json").read_text())
     assert meta["steps"] == 5 and meta["resumed_at_step"] == 2
     assert meta["train_seconds"] >= state["seconds"] and meta["final_loss"] > 0
+
+
+def test_adalora_resumes_from_a_pruned_checkpoint(tiny_data, tmp_path):
+    from peft import PeftModel
+
+    from finetune.train import TrainConfig, load_base, train
+
+    config = TrainConfig(
+        method="adalora",
+        base="tiny",
+        data_dir=str(tiny_data),
+        output_dir=str(tmp_path / "a"),
+        steps=6,
+        batch_size=2,
+        warmup_steps=1,
+        rank=2,
+        init_rank=6,
+        tinit=1,
+        tfinal=3,
+        delta_t=1,
+        save_every=5,
+    )
+    train(config, progress=False)
+    state = torch.load(tmp_path / "a" / "checkpoint" / "trainer_state.pt", weights_only=False)
+    assert state["step"] == 5 and state["rank_pattern"]  # saved after pruning, full ranks
+    folder = train(config, resume=True, progress=False)
+    meta = json.loads((folder / "stockpilot.json").read_text())
+    assert meta["resumed_at_step"] == 5 and 0 < meta["effective_rank"] <= config.rank
+    base, _, _ = load_base(config)
+    PeftModel.from_pretrained(base, folder)
 
 
 def test_adapter_for_another_base_is_refused(tmp_path):
