@@ -326,3 +326,33 @@ def test_the_app_backend_is_guarded(tmp_path):
     settings = load_settings(model_source="rules")
     assert isinstance(build_backend(settings), ArgumentGuard)
     assert not isinstance(build_backend(settings, guard=False), ArgumentGuard)
+
+
+def test_horizons_are_read_from_the_request_words_the_data_teaches():
+    import random
+
+    from assistant.model.argument_guard import horizon_days, resolve_horizons
+    from assistant.protocol import Call, Turn
+    from finetune.data import HORIZONS, fill_slot
+    from finetune.entities import entity_pools
+    from finetune.grammar import extra_horizon
+    from tools.registry import agent_tools
+
+    # One meaning of every horizon wording in the training data (and the test split's).
+    rng, pool = random.Random(0), entity_pools(0)["test"]
+    pairs = list(HORIZONS) + [fill_slot("h", pool, rng) for _ in range(300)]
+    pairs += [extra_horizon(rng) for _ in range(300)]
+    for surface, days in pairs:
+        assert horizon_days(surface) == days, surface
+    assert horizon_days("which skus stock out") is None
+    assert horizon_days("next 5 days or next 2 weeks") is None  # ambiguous: the model's value
+    assert horizon_days("forecast HTB646-D") is None  # a code, not 646 days
+
+    turns = [Turn("user", "stockouts in the next 9 weeks at Lyon")]
+    calls, changed = resolve_horizons(
+        [Call("stockout_risk", {"horizon_days": 28, "location": "Lyon"})], turns, agent_tools()
+    )
+    assert calls[0].arguments == {"horizon_days": 63, "location": "Lyon"}
+    assert changed == ["stockout_risk.horizon_days=63"]
+    calls, changed = resolve_horizons([Call("plan_routes", {})], turns, agent_tools())
+    assert calls[0].arguments == {} and not changed  # no horizon argument to set

@@ -1,4 +1,5 @@
-"""Optional filters the conversation never mentioned are dropped before a call runs.
+"""Checks on a model's tool calls before they run: optional filters the conversation never
+mentioned are dropped, and a horizon the user spelled out is read from their words.
 
 A small model sometimes adds a filter nobody asked for (``supplier="supplier_performance"``,
 ``capacity_kg=100``); the tool would then quietly answer a narrower question than the one
@@ -7,6 +8,10 @@ earlier calls, tool results) is removed and noted in the reply's stats. Required
 are left for the tool to validate, and values the model derives from words (horizons,
 service levels, alert kinds, PO status) are not checked: "next month" is 28 days without
 the digits appearing anywhere.
+
+Horizons are arithmetic, which a 135M model gets wrong ("next 9 weeks" became 28 days): when the
+latest request names exactly one horizon, ``horizon_days`` is computed from it in code. The
+model still decides whether the tool takes a horizon at all.
 """
 
 from __future__ import annotations
@@ -59,6 +64,73 @@ def mentioned(value, text: str) -> bool:
     return bool(code) and code.group(1) in re.findall(r"\d+", text)
 
 
+WORD_NUMBERS = {
+    w: i
+    for i, w in enumerate(
+        [
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+        ],
+        start=1,
+    )
+}
+UNIT_DAYS = {"d": 1, "day": 1, "week": 7, "wk": 7, "month": 28, "quarter": 84}
+# An amount and a unit; not the digits inside a code such as HTB646-D.
+_AMOUNT = re.compile(
+    r"(?<![\w-])(\d+|"
+    + "|".join(WORD_NUMBERS)
+    + r")\s*-?\s*(days?|d|weeks?|wks?|months?|quarters?)\b"
+)
+NAMED_HORIZONS = [
+    (re.compile(r"\bfortnight\b"), 14),
+    (re.compile(r"\btomorrow\b"), 1),
+    (re.compile(r"\b(?:next|this|coming|the|a)\s+week\b"), 7),
+    (re.compile(r"\b(?:next|this|coming|the|a)\s+month\b"), 28),
+    (re.compile(r"\bquarter\b"), 84),
+]
+
+
+def horizon_days(text: str) -> int | None:
+    """Days named by an explicit horizon ('next 3 weeks' -> 21, 'fortnight' -> 14), or None
+    when the text names none, or several different ones."""
+    text = text.lower()
+    found = set()
+    for amount, unit in _AMOUNT.findall(text):
+        n = int(amount) if amount.isdigit() else WORD_NUMBERS[amount]
+        found.add(n * UNIT_DAYS[unit.rstrip("s")])
+    if not found:
+        found = {days for pattern, days in NAMED_HORIZONS if pattern.search(text)}
+    return found.pop() if len(found) == 1 else None
+
+
+def resolve_horizons(
+    calls: list[Call], turns: Sequence[Turn], specs: Sequence[ToolSpec]
+) -> tuple[list[Call], list[str]]:
+    """Set ``horizon_days`` from the latest request's words where it names one horizon."""
+    request = next((t.content for t in reversed(turns) if t.role == "user"), "")
+    days = horizon_days(request)
+    takes = {s.name for s in specs if "horizon_days" in s.request.model_fields}
+    if days is None:
+        return calls, []
+    resolved, changed = [], []
+    for call in calls:
+        if call.name in takes and call.arguments.get("horizon_days") != days:
+            changed.append(f"{call.name}.horizon_days={days}")
+            call = Call(call.name, {**call.arguments, "horizon_days": days})
+        resolved.append(call)
+    return resolved, changed
+
+
 def drop_unsaid(
     calls: list[Call], turns: Sequence[Turn], specs: Sequence[ToolSpec]
 ) -> tuple[list[Call], list[str]]:
@@ -84,7 +156,8 @@ def drop_unsaid(
 
 
 class ArgumentGuard:
-    """Wraps any backend; its replies' calls carry only filters the conversation mentioned."""
+    """Wraps any backend: its replies' calls carry only filters the conversation mentioned,
+    and horizons computed from the request's words."""
 
     def __init__(self, backend):
         self.backend = backend
@@ -96,8 +169,10 @@ class ArgumentGuard:
         reply = self.backend.respond(turns, specs, on_token)
         if reply.calls:
             unguarded = reply.calls
-            reply.calls, dropped = drop_unsaid(unguarded, turns, specs)
-            if dropped:  # kept so the evaluation can score the model alone in the same pass
+            calls, dropped = drop_unsaid(unguarded, turns, specs)
+            reply.calls, resolved = resolve_horizons(calls, turns, specs)
+            if dropped or resolved:  # kept so the evaluation can score the model alone too
                 reply.stats["dropped_arguments"] = dropped
+                reply.stats["resolved_arguments"] = resolved
                 reply.stats["unguarded_calls"] = unguarded
         return reply
