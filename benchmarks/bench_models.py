@@ -99,7 +99,7 @@ def section(reports: list[Report], n: int, note: str) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("entries", nargs="+", help="name=model_source:adapter")
+    parser.add_argument("entries", nargs="*", help="name=model_source:adapter[:raw]")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--data-dir", default="finetune/generated")
     parser.add_argument("--out", default=".cache/eval")
