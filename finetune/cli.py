@@ -73,9 +73,11 @@ def evaluate(
     data_dir: Path = Path("finetune/generated"),
     limit: int | None = None,
     name: str | None = None,
-    out: Path | None = None,
+    out: Path | None = typer.Option(
+        None, help="report JSON (default: eval-report.json in the adapter folder, whole split)"
+    ),
 ) -> None:
-    """Score a backend on the held-out split."""
+    """Score a backend on the held-out split; a whole-split score of an adapter is stored with it."""
     from assistant.settings import load_settings
     from finetune.data import load_split
     from finetune.evaluate import TABLE_HEADER, save_report
@@ -91,8 +93,14 @@ def evaluate(
     report = run_eval(backend, examples, name or f"{model_source}+{adapter}")
     typer.echo(TABLE_HEADER + "\n" + report.row())
     typer.echo(json.dumps(report.per_tool_exact))
+    if out is None and limit is None and model_source == "embedded" and adapter != "none":
+        from assistant.model.loader import resolve_adapter
+
+        folder = resolve_adapter(adapter)
+        out = folder / "eval-report.json" if folder else None
     if out:
         save_report(report, out)
+        typer.echo(f"report -> {out}")
 
 
 @app.command()
