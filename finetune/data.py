@@ -315,24 +315,42 @@ def followup_examples(
         if not (_valid(tool, arguments) and _valid(tool, second)):
             continue
         output = rng.choice(tool_outputs.get(tool) or [f"{tool}: results shown to the user"])
-        context = [
-            Turn("user", user),
-            Turn("assistant", calls=[Call(tool, arguments)]),
-            Turn("tool", output, tool_name=tool),
-            Turn("assistant", answer_from_output(output)),
-            Turn("user", f_text.format(**{slot: surface})),
-        ]
         examples.append(
-            Example(
-                context,
-                Turn("assistant", calls=[Call(tool, second)]),
-                "followup",
+            followup_example(
+                user,
+                Call(tool, arguments),
+                output,
+                f_text.format(**{slot: surface}),
+                Call(tool, second),
                 f"{tool}/{index}+follow/{f_index}",
                 split,
                 surfaces + [str(value)],
             )
         )
     return examples
+
+
+def followup_example(
+    user: str,
+    first: Call,
+    output: str,
+    follow: str,
+    second: Call,
+    template: str,
+    split: str,
+    entities: list[str],
+) -> Example:
+    """A request, its call, the result and the quoted answer; then the follow-up -> ``second``."""
+    context = [
+        Turn("user", user),
+        Turn("assistant", calls=[first]),
+        Turn("tool", output, tool_name=first.name),
+        Turn("assistant", answer_from_output(output)),
+        Turn("user", follow),
+    ]
+    return Example(
+        context, Turn("assistant", calls=[second]), "followup", template, split, entities
+    )
 
 
 def agent_spec_fields(tool: str) -> set[str]:

@@ -13,9 +13,15 @@ from __future__ import annotations
 import random
 import re
 
-from assistant.answers import quote_result
 from assistant.protocol import Call, Turn
-from finetune.data import Example, _valid, add_typos, agent_spec_fields, fill_slot
+from finetune.data import (
+    Example,
+    _valid,
+    add_typos,
+    agent_spec_fields,
+    fill_slot,
+    followup_example,
+)
 from finetune.entities import CITIES, EntityPool
 from finetune.templates import (
     FOLLOW_UPS,
@@ -269,6 +275,14 @@ def extra_horizon(rng: random.Random) -> tuple[str, int]:
     )
 
 
+def fill_train_slot(slot: str, pool: EntityPool, rng: random.Random):
+    """finetune.data.fill_slot, with the train-only horizon wordings half of the time."""
+    surface, value = fill_slot(slot, pool, rng)
+    if slot == "h" and rng.random() < 0.5:
+        return extra_horizon(rng)
+    return surface, value
+
+
 def shape(text: str) -> str:
     """A phrasing with its slots kept and its punctuation and case dropped."""
     return " ".join(re.findall(r"\{\w+\}|[a-z0-9]+", text.lower()))
@@ -289,9 +303,7 @@ def held_out_shapes() -> set[str]:
 def _fill(text: str, pool: EntityPool, rng: random.Random) -> tuple[str, dict, list[str]]:
     values, arguments, surfaces = {}, {}, []
     for slot in re.findall(r"\{(\w+)\}", text):
-        surface, value = fill_slot(slot, pool, rng)
-        if slot == "h" and rng.random() < 0.5:
-            surface, value = extra_horizon(rng)
+        surface, value = fill_train_slot(slot, pool, rng)
         if slot == "date" and surface.startswith("on "):
             surface = surface[3:]
         values[slot], arguments[SLOT_ARGUMENT[slot]] = surface, value
@@ -374,25 +386,18 @@ def composed_followups(
         follow = f"{rng.choice(FOLLOW_OPENERS)} {phrase}{rng.choice(CLOSERS)}"
         if shape(follow) in banned:
             continue
-        surface, value = fill_slot(slot, pool, rng)
-        if slot == "h" and rng.random() < 0.5:
-            surface, value = extra_horizon(rng)
+        surface, value = fill_train_slot(slot, pool, rng)
         second = dict(arguments, **{SLOT_ARGUMENT[slot]: value})
         if not (_valid(tool, arguments) and _valid(tool, second)):
             continue
         output = rng.choice(tool_outputs.get(tool) or [f"{tool}: results shown to the user"])
-        context = [
-            Turn("user", user),
-            Turn("assistant", calls=[Call(tool, arguments)]),
-            Turn("tool", output, tool_name=tool),
-            Turn("assistant", quote_result(output)),
-            Turn("user", follow.format(**{slot: surface})),
-        ]
         examples.append(
-            Example(
-                context,
-                Turn("assistant", calls=[Call(tool, second)]),
-                "followup",
+            followup_example(
+                user,
+                Call(tool, arguments),
+                output,
+                follow.format(**{slot: surface}),
+                Call(tool, second),
                 f"{template}+cfollow",
                 "train",
                 surfaces + [str(value)],
