@@ -49,6 +49,19 @@ CORES: dict[str, list[tuple[str, dict]]] = {
         ("what's going to be out of stock", {}),
         ("which lines will we be out of", {}),
         ("risk of running out", {}),
+        # The category or site inside the request, where staff usually put it.
+        ("which {cat} items go out of stock", {}),
+        ("items in {cat} that could run out", {}),
+        ("products in the {cat} range at risk", {}),
+        ("{cat} lines at risk of a stockout", {}),
+        ("anything in {cat} running low", {}),
+        ("which {cat} skus run short at {loc}", {}),
+        ("at {loc}, which {cat} products sell out", {}),
+        ("{loc}: {cat} stock-out risk", {}),
+        ("is any {cat} stock about to run out in {loc}", {}),
+        ("lines in {cat} at {loc} that could go oos", {}),
+        ("what at {loc} is about to run out", {}),
+        ("{loc} shortages", {}),
     ],
     "forecast_demand": [
         ("forecast {sku}", {}),
@@ -61,6 +74,11 @@ CORES: dict[str, list[tuple[str, dict]]] = {
         ("{sku} expected units sold", {}),
         ("predict {sku} sales", {}),
         ("how many units of {sku} will customers order", {}),
+        ("demand outlook for {sku}", {}),
+        ("how will {sku} sell", {}),
+        ("how does demand for {sku} look", {}),
+        ("what sales do we expect on {sku}", {}),
+        ("units {sku} will sell", {}),
     ],
     "stock_projection": [
         ("stock projection for {sku}", {}),
@@ -103,6 +121,10 @@ CORES: dict[str, list[tuple[str, dict]]] = {
         ("current warnings", {}),
         ("show {kind} issues", {}),
         ("unresolved alerts", {}),
+        ("{sev} {kind} alerts", {}),
+        ("any {sev} {kind} flags", {}),
+        ("list the {sev} {kind} anomalies", {}),
+        ("{kind} alerts rated {sev}", {}),
     ],
     "explain_alert": [
         ("explain {alert}", {}),
@@ -128,6 +150,11 @@ CORES: dict[str, list[tuple[str, dict]]] = {
         ("routing", {}),
         ("how do we route the orders", {}),
         ("plan the drivers' runs", {}),
+        ("routes out of {loc}", {}),
+        ("plan the {loc} delivery runs", {}),
+        ("dispatch from {loc}", {}),
+        ("van runs leaving {loc}", {}),
+        ("{loc} deliveries routing", {}),
     ],
     "supplier_scorecard": [
         ("supplier performance review", {}),
@@ -182,6 +209,11 @@ CORES: dict[str, list[tuple[str, dict]]] = {
         ("what can we sell instead of {sku}", {"mode": "substitutes"}),
         ("alternative to {sku}", {"mode": "substitutes"}),
         ("swap for {sku}", {"mode": "substitutes"}),
+        ("similar items to {sku}", {"mode": "substitutes"}),
+        ("something like {sku} we can offer instead", {"mode": "substitutes"}),
+        ("comparable products to {sku}", {"mode": "substitutes"}),
+        ("{sku} is out, what else", {"mode": "substitutes"}),
+        ("look-alikes for {sku}", {"mode": "substitutes"}),
     ],
     "search_sops": [
         ("sop on {topic}", {}),
@@ -193,6 +225,10 @@ CORES: dict[str, list[tuple[str, dict]]] = {
         ("guidance on {topic}", {}),
         ("where is the procedure for {topic}", {}),
         ("how do i handle {topic}", {}),
+        ("find the sop on {topic}", {}),
+        ("open the procedure about {topic}", {}),
+        ("sop: {topic}", {}),
+        ("is there guidance about {topic}", {}),
     ],
 }
 
@@ -275,11 +311,42 @@ def extra_horizon(rng: random.Random) -> tuple[str, int]:
     )
 
 
+# Train-only categories and SOP topics beyond the entity pools: with ~35 of each the model
+# memorises the list; with many more it learns to copy whatever the user named, whole.
+EXTRA_CATEGORIES = """Kids Clothing|Hair Care|Power Tools|Frozen Food|Dairy|Cookware|Board Games
+|Art Supplies|Vitamins|Skincare|Smart Home|Printer Ink|Laptop Bags|Cycling|Swimwear|Knitwear
+|Cutlery|Glassware|Hardware|Electrical|Flooring|Small Appliances|Baby Food|Cat Food|Dog Toys
+|Aquatics|Home Fragrance|Wall Art|Mirrors|Curtains|Towels|Socks|Sunglasses|Perfume|Makeup
+|Oral Care|First Aid|Batteries|Light Bulbs|Fasteners|Patio Furniture|BBQ|Plants|Seeds
+|Pool Supplies|Ski Gear|Yoga|Running Shoes|Helmets|Car Care|Tyres|Spices|Pasta|Cereal|Sweets|Wine
+|Soft Drinks|Baking|Frozen Desserts|School Supplies""".replace("\n", "").split("|")
+EXTRA_TOPICS = """what to do when a carrier misses a pickup|approving a rush order|how to count
+stock at year end|who signs off a write-off|handling a duplicate purchase order|what to do when
+a supplier goes bankrupt|when to split a purchase order|how to report a damaged pallet|setting
+safety stock for new items|how long to keep receiving records|what happens when a forecast is
+too high|choosing between two suppliers|how to escalate a quality issue|restocking after a
+recall|booking a delivery slot|blocked stock in quarantine|handling a price dispute|how to
+close a purchase order early|when to expedite by courier|rebalancing stock across sites|hazardous
+goods storage|temperature controlled deliveries|customs paperwork for imports|who can change a
+reorder point|what to tell customers about a delay|how to return goods to a vendor|end of life
+products|substituting an out of stock item|weekend delivery rules|when to cancel a backorder
+|how we agree lead times|consignment stock|pallet labelling standards|how to plan a clearance
+sale|checking supplier invoices against receipts|how often to recount fast movers"""
+EXTRA_TOPICS = [t.strip() for t in EXTRA_TOPICS.replace("\n", " ").split("|")]
+
+
 def fill_train_slot(slot: str, pool: EntityPool, rng: random.Random):
-    """finetune.data.fill_slot, with the train-only horizon wordings half of the time."""
+    """finetune.data.fill_slot, with train-only horizons, categories and topics mixed in."""
     surface, value = fill_slot(slot, pool, rng)
     if slot == "h" and rng.random() < 0.5:
         return extra_horizon(rng)
+    if slot == "cat" and rng.random() < 0.5:
+        value = rng.choice(EXTRA_CATEGORIES)
+        value = rng.choice([value, value.lower(), value.upper()]) if rng.random() < 0.5 else value
+        return value, value
+    if slot == "topic" and rng.random() < 0.5:
+        value = rng.choice(EXTRA_TOPICS)
+        return value, value
     return surface, value
 
 

@@ -318,6 +318,32 @@ def test_argument_guard_drops_filters_nobody_mentioned():
     assert not dropped
 
 
+def test_argument_guard_takes_user_settings_from_the_user_and_drops_unknown_arguments():
+    from assistant.model.argument_guard import drop_unsaid
+    from assistant.protocol import Call, Turn
+    from tools.registry import agent_tools
+
+    turns = [
+        Turn("user", "stockouts this week, top 5"),
+        Turn("assistant", calls=[Call("stockout_risk", {"horizon_days": 7, "limit": 5})]),
+        Turn("tool", "36 SKUs at risk within 7 days ...", tool_name="stockout_risk"),
+        Turn("user", "and tomorrow?"),
+    ]
+    # 36 is in the tool result, not the user's words: no limit of 36. The earlier limit of 5
+    # carries over; stockout_risk takes no date, so the tool would refuse the whole call.
+    calls, dropped = drop_unsaid(
+        [Call("stockout_risk", {"horizon_days": 1, "limit": 36, "date": "tomorrow"})],
+        turns,
+        agent_tools(),
+    )
+    assert calls[0].arguments == {"horizon_days": 1}
+    assert dropped == ["stockout_risk.limit=36", "stockout_risk.date='tomorrow'"]
+    calls, dropped = drop_unsaid(
+        [Call("stockout_risk", {"horizon_days": 1, "limit": 5})], turns, agent_tools()
+    )
+    assert calls[0].arguments == {"horizon_days": 1, "limit": 5} and not dropped
+
+
 def test_the_app_backend_is_guarded(tmp_path):
     from assistant.agent import build_backend
     from assistant.model.argument_guard import ArgumentGuard

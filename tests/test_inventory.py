@@ -23,6 +23,7 @@ from tools.inventory import (
 )
 from tools.registry import ToolContext, call_tool
 from tools.store import Store
+from tools.store.db import UnknownEntityError
 
 TODAY = date(2026, 3, 2)
 SIGMA = 3.0  # daily forecast sd written into the forecasts table
@@ -305,6 +306,17 @@ def test_stockout_risk_suggests_transfer_when_another_location_has_surplus():
     store = tiny_store(open_po=None, ham_on_hand=400)
     item = stockout_risk(ToolContext(store), StockoutRiskRequest(location="BER")).items[0]
     assert item.action.startswith("transfer") and item.action.endswith("from HAM")
+
+
+def test_stockout_risk_reads_a_category_given_as_location_as_the_category(ctx):
+    category = ctx.store.categories()[0]
+    mixed = stockout_risk(ctx, StockoutRiskRequest(location=category.lower()))
+    assert (mixed.location, mixed.category) == (None, category)
+    assert f"'{category}' is a category, not a location" in mixed.evidence.notes[0]
+    swapped = stockout_risk(ctx, StockoutRiskRequest(category="berlin"))
+    assert (swapped.location, swapped.category) == ("BER", None)
+    with pytest.raises(UnknownEntityError, match="location: unknown location 'Atlantis'"):
+        stockout_risk(ctx, StockoutRiskRequest(location="Atlantis"))
 
 
 def test_stock_projection_without_location_reports_each_location(ctx):

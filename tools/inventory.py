@@ -27,6 +27,7 @@ from tools.forecasting import (
 )
 from tools.registry import Evidence, Request, ToolContext, ToolError, ToolResult, tool
 from tools.store import Store
+from tools.store.db import UnknownEntityError
 
 REVIEW_PERIOD_DAYS = 7  # weekly ordering cycle: the order-up-to level covers lead time + this
 MIN_LEAD_SAMPLES = 5  # received POs needed before history overrides the supplier's stated lead time
@@ -642,8 +643,7 @@ def _days(value: float) -> str:
 def stockout_risk(ctx: ToolContext, req: StockoutRiskRequest) -> StockoutRiskResult:
     """Every series in scope projected at once; the most likely to run out first, with a fix."""
     store = ctx.store
-    location_id = store.location(req.location)["location_id"] if req.location else None
-    category = store.resolve_category(req.category) if req.category else None
+    location_id, category, scope_notes = _scope(store, req.location, req.category)
     skus = store.products(category=category)["sku"].tolist() if category else None
     keys = store.series_keys(location_id=location_id, skus=skus)
     if keys.empty:
@@ -680,9 +680,40 @@ def stockout_risk(ctx: ToolContext, req: StockoutRiskRequest) -> StockoutRiskRes
                 "P(stock-out) from gamma cumulative demand, mixed over PO arrival timing"
             ),
             period=f"{o.today} to {o.dates[-1].date()}",
-            notes=o.notes + ["series with under 0.5 units of forecast demand are not ranked"],
+            notes=scope_notes
+            + o.notes
+            + ["series with under 0.5 units of forecast demand are not ranked"],
         ),
     )
+
+
+def _scope(
+    store: Store, location: str | None, category: str | None
+) -> tuple[str | None, str | None, list[str]]:
+    """(location id, category, notes). "Garden at Lyon" and "Lyon garden" are easy to mix up: a
+    location that is no location but a category (or the reverse) is read as what it is."""
+    notes = []
+    if location and not category:
+        try:
+            store.location(location)
+        except UnknownEntityError:
+            try:
+                category, location = store.resolve_category(location), None
+                notes.append(f"'{category}' is a category, not a location: read as the category")
+            except UnknownEntityError:
+                pass
+    elif category and not location:
+        try:
+            store.resolve_category(category)
+        except UnknownEntityError:
+            try:
+                location, category = store.location(category)["location_id"], None
+                notes.append(f"'{location}' is a location, not a category: read as the location")
+            except UnknownEntityError:
+                pass
+    location_id = store.location(location)["location_id"] if location else None
+    category = store.resolve_category(category) if category else None
+    return location_id, category, notes
 
 
 def _rank(summary: pd.DataFrame) -> pd.DataFrame:

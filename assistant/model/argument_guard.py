@@ -7,7 +7,10 @@ asked. An optional argument whose value appears nowhere in the conversation (use
 earlier calls, tool results) is removed and noted in the reply's stats. Required arguments
 are left for the tool to validate, and values the model derives from words (horizons,
 service levels, alert kinds, PO status) are not checked: "next month" is 28 days without
-the digits appearing anywhere.
+the digits appearing anywhere. Settings only the user chooses (how many rows, vans, kg, which
+day) must come from the user's words, not from a number in a tool result ("36 SKUs at risk"
+is not ``limit=36``). An argument the tool does not take at all is dropped too: the tool
+would refuse the whole call for it.
 
 Horizons are arithmetic, which a 135M model gets wrong ("next 9 weeks" became 28 days): when the
 latest request names exactly one horizon, ``horizon_days`` is computed from it in code. The
@@ -35,16 +38,18 @@ CHECKED = {
     "vehicles",
     "capacity_kg",
 }
+# Knobs only the user sets: looked up in the user's words and earlier calls, not tool results.
+USER_CHOSEN = {"date", "limit", "vehicles", "capacity_kg"}
 
 
 def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-def conversation_text(turns: Sequence[Turn]) -> str:
+def conversation_text(turns: Sequence[Turn], roles=("user", "tool")) -> str:
     parts = []
     for turn in turns:
-        if turn.role in {"user", "tool"}:
+        if turn.role in roles:
             parts.append(turn.content)
         parts += [json.dumps(c.arguments) for c in turn.calls]
     return "\n".join(parts)
@@ -135,7 +140,7 @@ def drop_unsaid(
     calls: list[Call], turns: Sequence[Turn], specs: Sequence[ToolSpec]
 ) -> tuple[list[Call], list[str]]:
     """(calls without unmentioned optional filters, ['tool.argument=value', ...] dropped)."""
-    text = conversation_text(turns)
+    text, said = conversation_text(turns), conversation_text(turns, roles=("user",))
     by_name = {spec.name: spec for spec in specs}
     kept, dropped = [], []
     for call in calls:
@@ -147,7 +152,9 @@ def drop_unsaid(
         arguments = {}
         for key, value in call.arguments.items():
             optional = key in fields and not fields[key].is_required()
-            if key in CHECKED and optional and not mentioned(value, text):
+            source = said if key in USER_CHOSEN else text
+            unknown = key not in fields
+            if unknown or (key in CHECKED and optional and not mentioned(value, source)):
                 dropped.append(f"{call.name}.{key}={value!r}")
             else:
                 arguments[key] = value
