@@ -118,6 +118,7 @@ class AssistantReply:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     notice: str = ""  # what stopped the loop (tool-call limit, unreadable call); part of text
+    argument_checks: list[str] = field(default_factory=list)  # what the argument guard changed
 
     @property
     def deliverables(self) -> list[str]:
@@ -163,10 +164,20 @@ class AssistantReply:
                 for r in self.tool_runs
             ],
             "notice": self.notice,
+            "argument_checks": self.argument_checks,
             "seconds": round(self.seconds, 2),
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
         }
+
+
+def argument_checks(message: AIMessage) -> list[str]:
+    """What the argument guard changed in this message's calls: 'dropped tool.arg=value' (not
+    said in the conversation, or not a value the tool takes) and 'set tool.arg=value'."""
+    stats = message.response_metadata.get("stats") or {}
+    return [f"dropped {d}" for d in stats.get("dropped_arguments", [])] + [
+        f"set {r}" for r in stats.get("resolved_arguments", [])
+    ]
 
 
 class Assistant:
@@ -215,6 +226,7 @@ class Assistant:
         runs: list[ToolRun] = []
         calls: dict[str, dict] = {}  # tool_call_id -> call, to name blocked calls' arguments
         last_ai: AIMessage | None = None
+        checks: list[str] = []
         limit_hit = False
         usage = {"input_tokens": 0, "output_tokens": 0}
         inputs = {"messages": [*history, HumanMessage(question)]}
@@ -235,9 +247,19 @@ class Assistant:
                         limit_hit = limit_hit or node.startswith(_LIMIT_NODE)
                         for key in usage:
                             usage[key] += (message.usage_metadata or {}).get(key, 0)
+                        checked = argument_checks(message)
+                        checks += checked
                         for tc in message.tool_calls:
                             calls[tc["id"]] = tc
-                            yield "tool_start", {"name": tc["name"], "arguments": tc["args"]}
+                            mine = [c for c in checked if c.split(" ", 1)[1].startswith(tc["name"])]
+                            yield (
+                                "tool_start",
+                                {
+                                    "name": tc["name"],
+                                    "arguments": tc["args"],
+                                    "checked": mine,
+                                },
+                            )
                     elif isinstance(message, ToolMessage):
                         run = message.artifact if isinstance(message.artifact, ToolRun) else None
                         if run is None:  # blocked by the call limit, or an unknown tool
@@ -251,7 +273,9 @@ class Assistant:
                             )
                         runs.append(run)
                         yield "tool_end", run
-        yield "final", self._reply(question, session_id, last_ai, limit_hit, runs, usage, started)
+        reply = self._reply(question, session_id, last_ai, limit_hit, runs, usage, started)
+        reply.argument_checks = checks
+        yield "final", reply
 
     def _reply(
         self,

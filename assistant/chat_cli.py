@@ -49,6 +49,8 @@ class ChatPrinter:
     def tool_start(self, call: dict) -> None:
         if self.show_tools:
             self.line(f"  -> {call['name']}({_arguments(call['arguments'])})")
+            for check in call.get("checked", []):
+                self.line(f"     (guard: {check})")
 
     def tool_end(self, run: ToolRun) -> None:
         if not run.ok:  # failures always show: the answer may depend on them

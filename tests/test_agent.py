@@ -27,7 +27,11 @@ def test_tool_is_called_with_the_models_arguments_and_its_result_is_rendered_int
 
     kinds = [kind for kind, _ in events]
     assert kinds[:2] == ["tool_start", "tool_end"] and kinds[-1] == "final"
-    assert events[0][1] == {"name": "test_stock_level", "arguments": {"sku": "sku-00042"}}
+    assert events[0][1] == {
+        "name": "test_stock_level",
+        "arguments": {"sku": "sku-00042"},
+        "checked": [],
+    }
     run = events[1][1]
     assert (run.ok, run.result.sku, run.result.on_hand) == (
         True,
@@ -342,6 +346,55 @@ def test_argument_guard_takes_user_settings_from_the_user_and_drops_unknown_argu
         [Call("stockout_risk", {"horizon_days": 1, "limit": 5})], turns, agent_tools()
     )
     assert calls[0].arguments == {"horizon_days": 1, "limit": 5} and not dropped
+
+
+def test_argument_guard_mends_values_outside_an_arguments_choices():
+    from assistant.model.argument_guard import repair_choices
+    from assistant.protocol import Call
+    from tools.registry import agent_tools
+
+    calls, mended, dropped = repair_choices(
+        [
+            Call("list_alerts", {"kind": "critical_demand_drop"}),
+            Call("list_alerts", {"kind": "demand_spanning", "location": "RIGA DC"}),
+            Call("list_alerts", {"kind": "Demand Spike", "severity": "HIGH"}),
+            Call("recommend_products", {"sku": "SKU-1", "mode": "similar"}),
+        ],
+        agent_tools(),
+    )
+    assert [c.arguments for c in calls] == [
+        {"severity": "critical", "kind": "demand_drop"},  # two choices merged into one value
+        {"location": "RIGA DC"},  # names no kind: the filter goes, not the whole call
+        {"kind": "Demand Spike", "severity": "HIGH"},  # valid as written: untouched
+        {"sku": "SKU-1"},
+    ]
+    assert mended == ["list_alerts.kind: severity=critical, kind=demand_drop"]
+    assert dropped == ["list_alerts.kind='demand_spanning'", "recommend_products.mode='similar'"]
+
+
+def test_what_the_guard_changed_is_shown_with_the_tool_step_and_in_the_reply():
+    from assistant.model.argument_guard import ArgumentGuard
+    from ui.chat import AnswerView
+
+    backend = ScriptedBackend(
+        '<tool_call>test_stock_level {"sku": "SKU-00042", "location": "Paris", "horizon_days": 3}'
+        "</tool_call>",
+        "SKU-00042 has 120 units on hand.",
+    )
+    events = list(make_assistant(ArgumentGuard(backend)).stream("SKU-00042 next 2 weeks", "s"))
+    checks = [
+        "dropped test_stock_level.location='Paris'",
+        "set test_stock_level.horizon_days=14",
+    ]
+    assert events[0][1]["arguments"] == {"sku": "SKU-00042", "horizon_days": 14}
+    assert events[0][1]["checked"] == checks
+    reply = events[-1][1]
+    assert reply.argument_checks == checks and reply.to_dict()["argument_checks"] == checks
+    view = AnswerView()
+    for kind, payload in events:
+        view.add(kind, payload)
+    step = view.messages()[0]
+    assert "Arguments checked: dropped test_stock_level.location='Paris'" in step.content
 
 
 def test_the_app_backend_is_guarded(tmp_path):

@@ -72,6 +72,7 @@ class _Step:
     name: str
     arguments: dict
     run: ToolRun | None = None
+    checked: list[str] = field(default_factory=list)  # the argument guard's changes
 
     def message(self) -> gr.ChatMessage:
         if self.run is None:
@@ -87,7 +88,10 @@ class _Step:
         }
         if not self.run.ok:
             metadata["log"] = "failed"
-        return gr.ChatMessage(role="assistant", content=step_content(self.run), metadata=metadata)
+        content = step_content(self.run)
+        if self.checked:
+            content += "\n\n_Arguments checked: " + "; ".join(self.checked) + "_"
+        return gr.ChatMessage(role="assistant", content=content, metadata=metadata)
 
 
 @dataclass
@@ -108,7 +112,13 @@ class AnswerView:
             else:
                 self.segments.append(payload)
         elif kind == "tool_start":
-            self.segments.append(_Step(payload["name"], dict(payload.get("arguments") or {})))
+            self.segments.append(
+                _Step(
+                    payload["name"],
+                    dict(payload.get("arguments") or {}),
+                    checked=list(payload.get("checked") or []),
+                )
+            )
         elif kind == "tool_end":
             self._finish_step(payload)
         elif kind == "final":

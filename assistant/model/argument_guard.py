@@ -10,7 +10,9 @@ service levels, alert kinds, PO status) are not checked: "next month" is 28 days
 the digits appearing anywhere. Settings only the user chooses (how many rows, vans, kg, which
 day) must come from the user's words, not from a number in a tool result ("36 SKUs at risk"
 is not ``limit=36``). An argument the tool does not take at all is dropped too: the tool
-would refuse the whole call for it.
+would refuse the whole call for it. A value outside an argument's fixed choices is mended
+when it names choices ("critical_demand_drop" is severity critical and kind demand_drop) and
+otherwise dropped if optional.
 
 Horizons are arithmetic, which a 135M model gets wrong ("next 9 weeks" became 28 days): when the
 latest request names exactly one horizon, ``horizon_days`` is computed from it in code. The
@@ -22,6 +24,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+
+from pydantic import ValidationError
 
 from assistant.protocol import Call, Turn
 from tools.registry import ToolSpec
@@ -162,6 +166,57 @@ def drop_unsaid(
     return kept, dropped
 
 
+def choices(spec: ToolSpec) -> dict[str, list[str]]:
+    """{argument: its allowed values} for the tool's arguments with a fixed set of values."""
+    found = {}
+    for name, prop in spec.request.model_json_schema().get("properties", {}).items():
+        for option in [prop, *prop.get("anyOf", [])]:
+            if "enum" in option:
+                found[name] = [v for v in option["enum"] if v is not None]
+    return found
+
+
+def _invalid_fields(spec: ToolSpec, arguments: dict) -> set[str]:
+    try:
+        spec.request.model_validate(arguments)
+    except ValidationError as error:
+        return {str(e["loc"][0]) for e in error.errors() if e["loc"]}
+    return set()
+
+
+def repair_choices(
+    calls: list[Call], specs: Sequence[ToolSpec]
+) -> tuple[list[Call], list[str], list[str]]:
+    """(calls, mended, dropped): values outside an argument's choices keep the choices named
+    inside them (on whichever argument offers them); one naming none is dropped if optional."""
+    by_name = {spec.name: spec for spec in specs}
+    mended, notes, dropped = [], [], []
+    for call in calls:
+        spec = by_name.get(call.name)
+        options = choices(spec) if spec else {}
+        bad = _invalid_fields(spec, call.arguments) & set(options) if spec else set()
+        arguments = dict(call.arguments)
+        for key in sorted(bad):
+            value = "_" + re.sub(r"[^a-z0-9]+", "_", str(arguments.pop(key)).lower()) + "_"
+            named = {
+                field: choice
+                for field, values in options.items()
+                for choice in values
+                if f"_{choice}_" in value and (field == key or field not in arguments)
+            }
+            if named:
+                arguments.update(named)
+                notes.append(
+                    f"{call.name}.{key}: " + ", ".join(f"{k}={v}" for k, v in named.items())
+                )
+            elif spec.request.model_fields[key].is_required():
+                arguments[key] = call.arguments[key]  # the tool names what is wrong
+            else:
+                dropped.append(f"{call.name}.{key}={call.arguments[key]!r}")
+        mended.append(Call(call.name, arguments))
+    return mended, notes, dropped
+
+
 class ArgumentGuard:
     """Wraps any backend: its replies' calls carry only filters the conversation mentioned,
     and horizons computed from the request's words."""
@@ -177,7 +232,9 @@ class ArgumentGuard:
         if reply.calls:
             unguarded = reply.calls
             calls, dropped = drop_unsaid(unguarded, turns, specs)
+            calls, mended, invalid = repair_choices(calls, specs)
             reply.calls, resolved = resolve_horizons(calls, turns, specs)
+            dropped, resolved = dropped + invalid, mended + resolved
             if dropped or resolved:  # kept so the evaluation can score the model alone too
                 reply.stats["dropped_arguments"] = dropped
                 reply.stats["resolved_arguments"] = resolved
