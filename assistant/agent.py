@@ -251,7 +251,8 @@ class Assistant:
                         checks += checked
                         for tc in message.tool_calls:
                             calls[tc["id"]] = tc
-                            mine = [c for c in checked if c.split(" ", 1)[1].startswith(tc["name"])]
+                            own = f"{tc['name']}."  # checks read '<dropped|set> tool.argument...'
+                            mine = [c for c in checked if c.split(" ", 1)[1].startswith(own)]
                             yield (
                                 "tool_start",
                                 {

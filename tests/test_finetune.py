@@ -143,22 +143,33 @@ def tiny_data(tmp_path_factory, dataset):
     return folder
 
 
+def tiny_config(tiny_data, output_dir, **settings):
+    """A TrainConfig for the tiny random model: batches of 2, one warm-up step."""
+    from finetune.train import TrainConfig
+
+    return TrainConfig(
+        base="tiny",
+        data_dir=str(tiny_data),
+        output_dir=str(output_dir),
+        batch_size=2,
+        warmup_steps=1,
+        **settings,
+    )
+
+
 @pytest.mark.parametrize("method", ["lora", "adalora"])
 def test_tiny_model_trains_saves_reloads_and_evaluates(method, tiny_data, tmp_path):
     from peft import PeftModel
 
     from assistant.model.backends import LocalBackend
     from assistant.model.loader import LoadedModel
-    from finetune.train import TrainConfig, load_base, train
+    from finetune.train import load_base, train
 
-    config = TrainConfig(
+    config = tiny_config(
+        tiny_data,
+        tmp_path / "adapter",
         method=method,
-        base="tiny",
-        data_dir=str(tiny_data),
-        output_dir=str(tmp_path / "adapter"),
         steps=4,
-        batch_size=2,
-        warmup_steps=1,
         tinit=1,
         tfinal=1,
         delta_t=1,
@@ -187,17 +198,9 @@ def test_tiny_model_trains_saves_reloads_and_evaluates(method, tiny_data, tmp_pa
 
 
 def test_resume_continues_from_the_checkpoint(tiny_data, tmp_path):
-    from finetune.train import TrainConfig, train
+    from finetune.train import train
 
-    config = TrainConfig(
-        base="tiny",
-        data_dir=str(tiny_data),
-        output_dir=str(tmp_path / "a"),
-        steps=3,
-        batch_size=2,
-        warmup_steps=1,
-        save_every=2,
-    )
+    config = tiny_config(tiny_data, tmp_path / "a", steps=3, save_every=2)
     train(config, progress=False)
     state = torch.load(tmp_path / "a" / "checkpoint" / "trainer_state.pt", weights_only=False)
     assert state["step"] == 2 and len(state["losses"]) == 2 and state["seconds"] > 0
@@ -211,16 +214,13 @@ def test_resume_continues_from_the_checkpoint(tiny_data, tmp_path):
 def test_adalora_resumes_from_a_pruned_checkpoint(tiny_data, tmp_path):
     from peft import PeftModel
 
-    from finetune.train import TrainConfig, load_base, train
+    from finetune.train import load_base, train
 
-    config = TrainConfig(
+    config = tiny_config(
+        tiny_data,
+        tmp_path / "a",
         method="adalora",
-        base="tiny",
-        data_dir=str(tiny_data),
-        output_dir=str(tmp_path / "a"),
         steps=6,
-        batch_size=2,
-        warmup_steps=1,
         rank=2,
         init_rank=6,
         tinit=1,

@@ -687,32 +687,34 @@ def stockout_risk(ctx: ToolContext, req: StockoutRiskRequest) -> StockoutRiskRes
     )
 
 
+def _known(resolve, text: str) -> bool:
+    try:
+        resolve(text)
+    except UnknownEntityError:
+        return False
+    return True
+
+
 def _scope(
     store: Store, location: str | None, category: str | None
 ) -> tuple[str | None, str | None, list[str]]:
     """(location id, category, notes). "Garden at Lyon" and "Lyon garden" are easy to mix up: a
     location that is no location but a category (or the reverse) is read as what it is."""
-    notes = []
-    if location and not category:
-        try:
-            store.location(location)
-        except UnknownEntityError:
-            try:
-                category, location = store.resolve_category(location), None
-                notes.append(f"'{category}' is a category, not a location: read as the category")
-            except UnknownEntityError:
-                pass
-    elif category and not location:
-        try:
-            store.resolve_category(category)
-        except UnknownEntityError:
-            try:
-                location, category = store.location(category)["location_id"], None
-                notes.append(f"'{location}' is a location, not a category: read as the location")
-            except UnknownEntityError:
-                pass
+    as_category = bool(location and not category) and (
+        not _known(store.location, location) and _known(store.resolve_category, location)
+    )
+    as_location = bool(category and not location) and (
+        not _known(store.resolve_category, category) and _known(store.location, category)
+    )
+    if as_category or as_location:
+        location, category = category, location
     location_id = store.location(location)["location_id"] if location else None
     category = store.resolve_category(category) if category else None
+    notes = []
+    if as_category:
+        notes.append(f"'{category}' is a category, not a location: read as the category")
+    if as_location:
+        notes.append(f"'{location_id}' is a location, not a category: read as the location")
     return location_id, category, notes
 
 

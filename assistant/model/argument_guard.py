@@ -21,6 +21,7 @@ model still decides whether the tool takes a horizon at all.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -166,10 +167,12 @@ def drop_unsaid(
     return kept, dropped
 
 
-def choices(spec: ToolSpec) -> dict[str, list[str]]:
-    """{argument: its allowed values} for the tool's arguments with a fixed set of values."""
+@functools.cache
+def choices(request: type) -> dict[str, list[str]]:
+    """{argument: its allowed values} for a request model's arguments with a fixed set of values
+    (computed once per model: this runs on every reply that calls a tool)."""
     found = {}
-    for name, prop in spec.request.model_json_schema().get("properties", {}).items():
+    for name, prop in request.model_json_schema().get("properties", {}).items():
         for option in [prop, *prop.get("anyOf", [])]:
             if "enum" in option:
                 found[name] = [v for v in option["enum"] if v is not None]
@@ -193,8 +196,11 @@ def repair_choices(
     mended, notes, dropped = [], [], []
     for call in calls:
         spec = by_name.get(call.name)
-        options = choices(spec) if spec else {}
-        bad = _invalid_fields(spec, call.arguments) & set(options) if spec else set()
+        if spec is None:
+            mended.append(call)
+            continue
+        options = choices(spec.request)
+        bad = _invalid_fields(spec, call.arguments) & set(options)
         arguments = dict(call.arguments)
         for key in sorted(bad):
             value = "_" + re.sub(r"[^a-z0-9]+", "_", str(arguments.pop(key)).lower()) + "_"
