@@ -365,7 +365,7 @@ def _model_backend(settings):
     from assistant.model.loader import load_model
 
     loaded = load_model(source, settings.adapter_path, settings.model_cache_dir, settings.threads)
-    return LocalBackend(loaded, agent_tools(), settings.max_new_tokens)
+    return LocalBackend(loaded, agent_tools(), settings.max_new_tokens, settings.copy_names)
 
 
 def build_chat_model(settings) -> BaseChatModel:

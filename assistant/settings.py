@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     openai_api_key: str | None = None
     max_new_tokens: int = 256
     threads: int | None = None
+    copy_names: bool = Field(
+        True, description="in-process model: names in tool calls copied verbatim from the chat"
+    )
 
     forecast_backend: Literal["local", "dask", "spark", "ray"] = "local"
     dask_address: str | None = None

@@ -73,6 +73,9 @@ def evaluate(
     data_dir: Path = Path("finetune/generated"),
     limit: int | None = None,
     name: str | None = None,
+    copy_names: bool = typer.Option(
+        True, help="in-process model: copy names in tool calls verbatim (copy_constraint)"
+    ),
     out: Path | None = typer.Option(
         None, help="report JSON (default: eval-report.json in the adapter folder, whole split)"
     ),
@@ -84,7 +87,9 @@ def evaluate(
     from finetune.evaluate import evaluate as run_eval
 
     settings = load_settings(
-        model_source=model_source, adapter_path=None if adapter == "none" else adapter
+        model_source=model_source,
+        adapter_path=None if adapter == "none" else adapter,
+        copy_names=copy_names,
     )
     from assistant.agent import build_backend
 

@@ -372,8 +372,8 @@ class DatasetConfig:
     followups: int = 400
     test_followups: int = 60
     # Training only (finetune.grammar): composed requests, follow-ups and near-miss refusals.
-    composed_per_tool: int = 350
-    composed_followups: int = 800
+    composed_per_tool: int = 500
+    composed_followups: int = 1000
     near_misses: int = 500
 
 

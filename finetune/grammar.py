@@ -16,6 +16,7 @@ import re
 from assistant.protocol import Call, Turn
 from finetune.data import (
     Example,
+    _case,
     _valid,
     add_typos,
     agent_spec_fields,
@@ -62,6 +63,19 @@ CORES: dict[str, list[tuple[str, dict]]] = {
         ("lines in {cat} at {loc} that could go oos", {}),
         ("what at {loc} is about to run out", {}),
         ("{loc} shortages", {}),
+        # "{cat} products/items/lines" as a noun phrase, and category plus site in one breath.
+        ("which {cat} products might run out", {}),
+        ("{cat} products at risk of stocking out", {}),
+        ("what {cat} products will sell out", {}),
+        ("which of our {cat} products are running low", {}),
+        ("any {cat} products close to a stockout", {}),
+        ("which {cat} articles are at risk", {}),
+        ("which products in {cat} will stock out", {}),
+        ("which lines in {cat} are short at {loc}", {}),
+        ("what in {cat} could run out at {loc}", {}),
+        ("items in {cat} at risk in {loc}", {}),
+        ("any {cat} items at risk at {loc}", {}),
+        ("{cat} products that could go out of stock at {loc}", {}),
     ],
     "forecast_demand": [
         ("forecast {sku}", {}),
@@ -79,6 +93,11 @@ CORES: dict[str, list[tuple[str, dict]]] = {
         ("how does demand for {sku} look", {}),
         ("what sales do we expect on {sku}", {}),
         ("units {sku} will sell", {}),
+        ("what will {sku} demand be", {}),
+        ("how will demand for {sku} develop", {}),
+        ("what will sales of {sku} look like", {}),
+        ("expected demand {sku}", {}),
+        ("demand curve for {sku}", {}),
     ],
     "stock_projection": [
         ("stock projection for {sku}", {}),
@@ -92,6 +111,15 @@ CORES: dict[str, list[tuple[str, dict]]] = {
         ("will we have enough {sku}", {}),
         ("{sku} stock outlook", {}),
         ("project the stock of {sku}", {}),
+        # What is left (stock), not what sells (demand).
+        ("what's left of {sku}", {}),
+        ("how many {sku} remain", {}),
+        ("leftover stock of {sku}", {}),
+        ("closing stock for {sku}", {}),
+        ("{sku} units remaining", {}),
+        ("ending inventory of {sku}", {}),
+        ("how much {sku} do we still have", {}),
+        ("how much {sku} will we have on the shelf", {}),
     ],
     "reorder_plan": [
         ("how much {sku} to order", {}),
@@ -125,6 +153,9 @@ CORES: dict[str, list[tuple[str, dict]]] = {
         ("any {sev} {kind} flags", {}),
         ("list the {sev} {kind} anomalies", {}),
         ("{kind} alerts rated {sev}", {}),
+        ("pull the {sev} {kind} alerts", {}),
+        ("which {kind} alerts are {sev}", {}),
+        ("{sev}-severity {kind} alerts", {}),
     ],
     "explain_alert": [
         ("explain {alert}", {}),
@@ -190,6 +221,13 @@ CORES: dict[str, list[tuple[str, dict]]] = {
         ("list every order placed with {sup}", {"status": "all"}),
         ("list pos that could slip", {"status": "at_risk"}),
         ("show all {sup} pos", {"status": "all"}),
+        ("what is {sup} behind on", {"status": "late"}),
+        ("which orders is {sup} late with", {"status": "late"}),
+        ("what's overdue from {sup}", {"status": "late"}),
+        ("{sup} late deliveries", {"status": "late"}),
+        ("is {sup} late on anything", {"status": "late"}),
+        ("what has {sup} still to deliver", {"status": "open"}),
+        ("{sup} pos at risk", {"status": "at_risk"}),
     ],
     "draft_supplier_email": [
         ("draft an email", {}),
@@ -238,6 +276,13 @@ CORES: dict[str, list[tuple[str, dict]]] = {
         ("find the sop on {topic}", {}),
         ("open the procedure about {topic}", {}),
         ("is there guidance about {topic}", {}),
+        ("sops about {topic}", {}),
+        ("the sop for {topic}", {}),
+        ("pull up the procedure for {topic}", {}),
+        ("what's our policy on {topic}", {}),
+        ("sop re {topic}", {}),
+        ("procedure doc: {topic}", {}),
+        ("rules for {topic}", {}),
     ],
 }
 
@@ -340,7 +385,12 @@ goods storage|temperature controlled deliveries|customs paperwork for imports|wh
 reorder point|what to tell customers about a delay|how to return goods to a vendor|end of life
 products|substituting an out of stock item|weekend delivery rules|when to cancel a backorder
 |how we agree lead times|consignment stock|pallet labelling standards|how to plan a clearance
-sale|checking supplier invoices against receipts|how often to recount fast movers"""
+sale|checking supplier invoices against receipts|how often to recount fast movers|a cost
+increase from a vendor|a short shipment from a supplier|claims for damaged goods from a carrier
+|a missing delivery note from the supplier|refusing a delivery at the dock|changing the delivery
+date of a purchase order|a supplier asking for earlier payment|moving stock between two
+warehouses|cancelling an order after it shipped|a quality complaint from a customer|late
+invoices from a logistics partner|minimum order quantities from a new vendor"""
 EXTRA_TOPICS = [t.strip() for t in EXTRA_TOPICS.replace("\n", " ").split("|")]
 
 
@@ -350,8 +400,7 @@ def fill_train_slot(slot: str, pool: EntityPool, rng: random.Random):
     if slot == "h" and rng.random() < 0.5:
         return extra_horizon(rng)
     if slot == "cat" and rng.random() < 0.5:
-        value = rng.choice(EXTRA_CATEGORIES)
-        value = rng.choice([value, value.lower(), value.upper()]) if rng.random() < 0.5 else value
+        value = _case(rng, rng.choice(EXTRA_CATEGORIES))
         return value, value
     if slot == "topic" and rng.random() < 0.5:
         value = rng.choice(EXTRA_TOPICS)

@@ -348,6 +348,30 @@ def test_argument_guard_takes_user_settings_from_the_user_and_drops_unknown_argu
     assert calls[0].arguments == {"horizon_days": 1, "limit": 5} and not dropped
 
 
+def test_argument_guard_does_not_read_a_duration_as_a_count():
+    from assistant.model.argument_guard import drop_unsaid
+    from assistant.protocol import Call, Turn
+    from tools.registry import agent_tools
+
+    # "next 36 days" names a horizon; a limit of 36 rows was never asked for. "top 4" was.
+    asked = [Turn("user", "stockouts next 36 days"), Turn("user", "and in the next 4 weeks?")]
+    calls, dropped = drop_unsaid(
+        [Call("stockout_risk", {"horizon_days": 28, "limit": 36})], asked, agent_tools()
+    )
+    assert calls[0].arguments == {"horizon_days": 28}
+    assert dropped == ["stockout_risk.limit=36"]
+    calls, dropped = drop_unsaid(
+        [Call("stockout_risk", {"horizon_days": 28, "limit": 4})],
+        [Turn("user", "top 4 stockouts in the next 4 weeks")],
+        agent_tools(),
+    )
+    assert calls[0].arguments == {"horizon_days": 28, "limit": 4} and not dropped
+    calls, dropped = drop_unsaid(
+        [Call("plan_routes", {"vehicles": 3})], [Turn("user", "routes with 3 vans")], agent_tools()
+    )
+    assert calls[0].arguments == {"vehicles": 3} and not dropped
+
+
 def test_argument_guard_mends_values_outside_an_arguments_choices():
     from assistant.model.argument_guard import repair_choices
     from assistant.protocol import Call

@@ -9,7 +9,8 @@ are left for the tool to validate, and values the model derives from words (hori
 service levels, alert kinds, PO status) are not checked: "next month" is 28 days without
 the digits appearing anywhere. Settings only the user chooses (how many rows, vans, kg, which
 day) must come from the user's words, not from a number in a tool result ("36 SKUs at risk"
-is not ``limit=36``). An argument the tool does not take at all is dropped too: the tool
+is not ``limit=36``), and a count is not a duration ("next 36 days" is not ``limit=36``
+either). An argument the tool does not take at all is dropped too: the tool
 would refuse the whole call for it. A value outside an argument's fixed choices is mended
 when it names choices ("critical_demand_drop" is severity critical and kind demand_drop) and
 otherwise dropped if optional.
@@ -45,6 +46,8 @@ CHECKED = {
 }
 # Knobs only the user sets: looked up in the user's words and earlier calls, not tool results.
 USER_CHOSEN = {"date", "limit", "vehicles", "capacity_kg"}
+# Of those, the counts: a number the user gave as a duration ("36 days") is not one of them.
+COUNTS = {"limit", "vehicles", "capacity_kg"}
 
 
 def _squash(text: str) -> str:
@@ -146,6 +149,7 @@ def drop_unsaid(
 ) -> tuple[list[Call], list[str]]:
     """(calls without unmentioned optional filters, ['tool.argument=value', ...] dropped)."""
     text, said = conversation_text(turns), conversation_text(turns, roles=("user",))
+    counts = _AMOUNT.sub(" ", said.lower())  # "next 36 days" names a horizon, not 36 rows
     by_name = {spec.name: spec for spec in specs}
     kept, dropped = [], []
     for call in calls:
@@ -157,7 +161,9 @@ def drop_unsaid(
         arguments = {}
         for key, value in call.arguments.items():
             optional = key in fields and not fields[key].is_required()
-            source = said if key in USER_CHOSEN else text
+            source = text
+            if key in USER_CHOSEN:
+                source = counts if key in COUNTS else said
             unknown = key not in fields
             if unknown or (key in CHECKED and optional and not mentioned(value, source)):
                 dropped.append(f"{call.name}.{key}={value!r}")

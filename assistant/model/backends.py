@@ -53,18 +53,30 @@ def parsed(text: str, stats: dict) -> Reply:
 class LocalBackend:
     name = "local"
 
-    def __init__(self, loaded, specs: Sequence[ToolSpec], max_new_tokens: int = 256):
+    def __init__(
+        self,
+        loaded,
+        specs: Sequence[ToolSpec],
+        max_new_tokens: int = 256,
+        copy_names: bool = True,
+    ):
         from assistant.model.local import LocalGenerator
 
         self.loaded, self.max_new_tokens = loaded, max_new_tokens
+        self.copy_names = copy_names  # names in calls copied verbatim (copy_constraint)
         self.generator = LocalGenerator(loaded, render_turn(Turn("system", system_prompt(specs))))
 
     def respond(
         self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token: OnToken = None
     ) -> Reply:
+        from assistant.model.copy_constraint import copy_sources
+
         started = time.perf_counter()
         text, stats = self.generator.complete(
-            protocol_prompt(turns, specs), self.max_new_tokens, on_token
+            protocol_prompt(turns, specs),
+            self.max_new_tokens,
+            on_token,
+            copy_sources(turns) if self.copy_names else None,
         )
         stats["seconds"] = time.perf_counter() - started
         return parsed(text, stats)

@@ -11,8 +11,9 @@ import threading
 from collections.abc import Callable
 
 import torch
-from transformers import TextIteratorStreamer
+from transformers import LogitsProcessorList, TextIteratorStreamer
 
+from assistant.model.copy_constraint import CopySpans
 from assistant.model.loader import LoadedModel
 from assistant.protocol import IM_END
 
@@ -37,10 +38,16 @@ class LocalGenerator:
         return None
 
     def complete(
-        self, prompt: str, max_new_tokens: int = 256, on_token: Callable[[str], None] | None = None
+        self,
+        prompt: str,
+        max_new_tokens: int = 256,
+        on_token: Callable[[str], None] | None = None,
+        copy_sources: dict[str, str] | None = None,
     ) -> tuple[str, dict]:
-        """Generate until <|im_end|>; returns (text, stats)."""
+        """Generate until <|im_end|>; returns (text, stats). With ``copy_sources`` the names in
+        tool calls are kept verbatim spans of their source (assistant.model.copy_constraint)."""
         ids = self.tokenizer(prompt, return_tensors="pt").input_ids
+        steer = CopySpans(self.tokenizer, ids.shape[1], copy_sources) if copy_sources else None
         kwargs = dict(
             input_ids=ids,
             attention_mask=torch.ones_like(ids),
@@ -49,37 +56,42 @@ class LocalGenerator:
             do_sample=False,
             eos_token_id=self.stop_id,
             pad_token_id=self.stop_id,
+            logits_processor=LogitsProcessorList([steer] if steer else []),
         )
         with self._lock:
-            if on_token is None:
-                with torch.no_grad():
-                    out = self.model.generate(**kwargs)
-                new = out[0, ids.shape[1] :]
-                text = self.tokenizer.decode(new, skip_special_tokens=True)
-                return text, {"prompt_tokens": ids.shape[1], "completion_tokens": int(new.shape[0])}
-            streamer = TextIteratorStreamer(
-                self.tokenizer, skip_prompt=True, skip_special_tokens=True
-            )
-            failure: list[BaseException] = []
-            worker = threading.Thread(
-                target=self._generate_quietly, args=(streamer, failure), kwargs=kwargs
-            )
-            worker.start()
-            pieces = []
-            try:
-                for piece in streamer:
-                    pieces.append(piece)
-                    if piece:
-                        on_token(piece)
-            finally:  # hold the lock until the model is free again, even if on_token failed
-                worker.join()
-            if failure:
-                raise failure[0]
-            text = "".join(pieces)
-            return text, {
-                "prompt_tokens": ids.shape[1],
-                "completion_tokens": self.count_tokens(text) + 1,
-            }
+            text, stats = self._generate(ids, kwargs, on_token)
+        if steer and steer.steered:
+            stats["copy_steered_tokens"] = steer.steered
+        return text, stats
+
+    def _generate(self, ids, kwargs: dict, on_token) -> tuple[str, dict]:
+        if on_token is None:
+            with torch.no_grad():
+                out = self.model.generate(**kwargs)
+            new = out[0, ids.shape[1] :]
+            text = self.tokenizer.decode(new, skip_special_tokens=True)
+            return text, {"prompt_tokens": ids.shape[1], "completion_tokens": int(new.shape[0])}
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        failure: list[BaseException] = []
+        worker = threading.Thread(
+            target=self._generate_quietly, args=(streamer, failure), kwargs=kwargs
+        )
+        worker.start()
+        pieces = []
+        try:
+            for piece in streamer:
+                pieces.append(piece)
+                if piece:
+                    on_token(piece)
+        finally:  # hold the lock until the model is free again, even if on_token failed
+            worker.join()
+        if failure:
+            raise failure[0]
+        text = "".join(pieces)
+        return text, {
+            "prompt_tokens": ids.shape[1],
+            "completion_tokens": self.count_tokens(text) + 1,
+        }
 
     def _generate_quietly(self, streamer: TextIteratorStreamer, failure: list, **kwargs) -> None:
         try:

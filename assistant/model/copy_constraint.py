@@ -1,0 +1,87 @@
+"""Copy-constrained decoding: names in a tool call are spans of the conversation.
+
+Suppliers, sites, categories and SOP queries are copied from what was said, never made up; a
+135M model sometimes garbles a long name while copying it ("evanandead logistics inc" for
+"evergreen logistics inc"). While the model writes such a value, the most likely next token
+that keeps the value a verbatim span of its source wins. Everything else about generation
+is untouched: when the model's own choice already copies, or when no likely token can (a
+name the tool may still resolve), the model's choice stands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import torch
+from transformers import LogitsProcessor
+
+from assistant.protocol import CALL_CLOSE, CALL_OPEN, Turn
+
+# Arguments copied from the user's words only, and those copied from anywhere in the
+# conversation (a SKU or site can come from an earlier tool result).
+FROM_USER = {"query"}
+FROM_CONVERSATION = {"supplier", "location", "category"}
+_VALUE = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)')
+
+
+def copy_sources(turns: Sequence[Turn]) -> dict[str, str]:
+    """{argument: the text its value must be a span of}."""
+    said = "\n".join(t.content for t in turns if t.role == "user")
+    everything = "\n".join(
+        [t.content for t in turns if t.role in ("user", "tool")]
+        + [str(v) for t in turns for c in t.calls for v in c.arguments.values()]
+    )
+    return {
+        **{key: said for key in FROM_USER},
+        **{key: everything for key in FROM_CONVERSATION},
+    }
+
+
+def copies(text: str, sources: dict[str, str]) -> bool:
+    """Is the string value being written last in the open tool call of ``text`` (finished or
+    not) verbatim in its source, or not a constrained argument at all?"""
+    start = text.rfind(CALL_OPEN)
+    if start < 0 or CALL_CLOSE in text[start:]:
+        return True
+    values = _VALUE.findall(text[start:])
+    if not values:
+        return True
+    key, value = values[-1]
+    return key not in sources or value in sources[key]
+
+
+class CopySpans(LogitsProcessor):
+    """Greedy decoding that prefers, among the ``top_k`` likeliest tokens, the first that keeps
+    the name being written in the open tool call a span of its source. Tokens far less likely
+    than the model's choice (logit ``max_gap`` below it, 1/150 as likely) are not considered:
+    closing a name early because nothing better copies would be worse than a garbled name."""
+
+    def __init__(
+        self,
+        tokenizer,
+        prompt_length: int,
+        sources: dict[str, str],
+        top_k: int = 20,
+        max_gap: float = 5.0,
+    ):
+        self.tokenizer, self.prompt_length = tokenizer, prompt_length
+        self.sources, self.top_k, self.max_gap = sources, top_k, max_gap
+        self.steered = 0  # how many tokens differ from the model's own greedy choice
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor):
+        text = self.tokenizer.decode(input_ids[0, self.prompt_length :])
+        start = text.rfind(CALL_OPEN)
+        if start < 0 or CALL_CLOSE in text[start:]:
+            return scores  # not inside a tool call: nothing to check
+        best = torch.topk(scores[0], self.top_k)
+        likely = best.values >= best.values[0] - self.max_gap
+        for rank, token in enumerate(best.indices[likely].tolist()):
+            if copies(text + self.tokenizer.decode([token]), self.sources):
+                if rank == 0:
+                    return scores
+                self.steered += 1
+                chosen = torch.full_like(scores, float("-inf"))
+                chosen[0, token] = scores[0, token]
+                return chosen
+        return scores
