@@ -173,11 +173,14 @@ class AssistantReply:
 
 def argument_checks(message: AIMessage) -> list[str]:
     """What the argument guard changed in this message's calls: 'dropped tool.arg=value' (not
-    said in the conversation, or not a value the tool takes) and 'set tool.arg=value'."""
+    said in the conversation, or not a value the tool takes) and 'set tool.arg=value'; and
+    whether copy-constrained decoding steered a name back to the conversation's words."""
     stats = message.response_metadata.get("stats") or {}
-    return [f"dropped {d}" for d in stats.get("dropped_arguments", [])] + [
-        f"set {r}" for r in stats.get("resolved_arguments", [])
-    ]
+    checks = [f"dropped {d}" for d in stats.get("dropped_arguments", [])]
+    checks += [f"set {r}" for r in stats.get("resolved_arguments", [])]
+    if stats.get("copy_steered_tokens"):
+        checks.append(f"names copied verbatim ({stats['copy_steered_tokens']} tokens steered)")
+    return checks
 
 
 class Assistant:

@@ -421,6 +421,16 @@ def test_what_the_guard_changed_is_shown_with_the_tool_step_and_in_the_reply():
     assert "Arguments checked: dropped test_stock_level.location='Paris'" in step.content
 
 
+def test_a_name_steered_by_copy_decoding_is_shown_too():
+    from langchain_core.messages import AIMessage
+
+    from assistant.agent import argument_checks
+
+    message = AIMessage("", response_metadata={"stats": {"copy_steered_tokens": 2}})
+    assert argument_checks(message) == ["names copied verbatim (2 tokens steered)"]
+    assert argument_checks(AIMessage("", response_metadata={"stats": {}})) == []
+
+
 def test_the_app_backend_is_guarded(tmp_path):
     from assistant.agent import build_backend
     from assistant.model.argument_guard import ArgumentGuard
