@@ -19,14 +19,14 @@ TURNS = [
 ]
 
 
-def test_names_come_from_the_conversation_and_queries_from_the_users_words():
+def test_names_and_queries_are_spans_of_the_conversation():
     sources = copy_sources(TURNS)
     call = '<tool_call>supplier_orders {"status": "late", "supplier": "'
     assert copies(call + 'evergreen logistics inc"}', sources)
     assert copies(call + "evergreen log", sources)  # unfinished, still a span
     assert not copies(call + "evanandead logistics inc", sources)
     assert copies('<tool_call>plan_routes {"location": "HAMBURG DC"', sources)  # a tool result
-    assert not copies('<tool_call>search_sops {"query": "HAMBURG DC"', sources)  # not said
+    assert not copies('<tool_call>search_sops {"query": "advised_search"', sources)
     assert copies('<tool_call>list_alerts {"kind": "anything"', sources)  # not a name
     assert copies('<tool_call>x {"supplier": "made up"}</tool_call> and text', sources)  # closed
 

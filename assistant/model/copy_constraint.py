@@ -18,24 +18,19 @@ from transformers import LogitsProcessor
 
 from assistant.protocol import CALL_CLOSE, CALL_OPEN, Turn
 
-# Arguments copied from the user's words only, and those copied from anywhere in the
-# conversation (a SKU or site can come from an earlier tool result).
-FROM_USER = {"query"}
-FROM_CONVERSATION = {"supplier", "location", "category"}
+# Arguments whose value is copied from the conversation: the user's words, an earlier call or
+# a tool result (a site from a stock-out list; the SOP an alert explanation names as a query).
+COPIED = {"supplier", "location", "category", "query"}
 _VALUE = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)')
 
 
 def copy_sources(turns: Sequence[Turn]) -> dict[str, str]:
     """{argument: the text its value must be a span of}."""
-    said = "\n".join(t.content for t in turns if t.role == "user")
-    everything = "\n".join(
+    conversation = "\n".join(
         [t.content for t in turns if t.role in ("user", "tool")]
         + [str(v) for t in turns for c in t.calls for v in c.arguments.values()]
     )
-    return {
-        **{key: said for key in FROM_USER},
-        **{key: everything for key in FROM_CONVERSATION},
-    }
+    return dict.fromkeys(COPIED, conversation)
 
 
 def copies(text: str, sources: dict[str, str]) -> bool:
