@@ -354,7 +354,12 @@ def test_argument_guard_does_not_read_a_duration_as_a_count():
     from tools.registry import agent_tools
 
     # "next 36 days" names a horizon; a limit of 36 rows was never asked for. "top 4" was.
-    asked = [Turn("user", "stockouts next 36 days"), Turn("user", "and in the next 4 weeks?")]
+    asked = [
+        Turn("user", "stockouts next 36 days"),
+        Turn("assistant", calls=[Call("stockout_risk", {"horizon_days": 36})]),
+        Turn("tool", "12 SKUs at risk", tool_name="stockout_risk"),
+        Turn("user", "and in the next 4 weeks?"),
+    ]
     calls, dropped = drop_unsaid(
         [Call("stockout_risk", {"horizon_days": 28, "limit": 36})], asked, agent_tools()
     )

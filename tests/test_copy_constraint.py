@@ -25,6 +25,8 @@ def test_names_and_queries_are_spans_of_the_conversation():
     assert copies(call + 'evergreen logistics inc"}', sources)
     assert copies(call + "evergreen log", sources)  # unfinished, still a span
     assert not copies(call + "evanandead logistics inc", sources)
+    assert not copies(call + 'evergreen logis"', sources)  # closed inside a word
+    assert not copies(call + "green", sources)  # starts inside a word
     assert copies('<tool_call>plan_routes {"location": "HAMBURG DC"', sources)  # a tool result
     assert not copies('<tool_call>search_sops {"query": "advised_search"', sources)
     assert copies('<tool_call>list_alerts {"kind": "anything"', sources)  # not a name

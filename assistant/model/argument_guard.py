@@ -148,7 +148,8 @@ def drop_unsaid(
     calls: list[Call], turns: Sequence[Turn], specs: Sequence[ToolSpec]
 ) -> tuple[list[Call], list[str]]:
     """(calls without unmentioned optional filters, ['tool.argument=value', ...] dropped)."""
-    text, said = conversation_text(turns), conversation_text(turns, roles=("user",))
+    text = conversation_text(turns)
+    said = "\n".join(t.content for t in turns if t.role == "user")
     counts = _AMOUNT.sub(" ", said.lower())  # "next 36 days" names a horizon, not 36 rows
     by_name = {spec.name: spec for spec in specs}
     kept, dropped = [], []
@@ -162,8 +163,11 @@ def drop_unsaid(
         for key, value in call.arguments.items():
             optional = key in fields and not fields[key].is_required()
             source = text
-            if key in USER_CHOSEN:
-                source = counts if key in COUNTS else said
+            if key in USER_CHOSEN:  # the user's words, or the same setting in an earlier call
+                earlier = [
+                    str(c.arguments[key]) for t in turns for c in t.calls if key in c.arguments
+                ]
+                source = "\n".join([counts if key in COUNTS else said, *earlier])
             unknown = key not in fields
             if unknown or (key in CHECKED and optional and not mentioned(value, source)):
                 dropped.append(f"{call.name}.{key}={value!r}")

@@ -21,7 +21,7 @@ from assistant.protocol import CALL_CLOSE, CALL_OPEN, Turn
 # Arguments whose value is copied from the conversation: the user's words, an earlier call or
 # a tool result (a site from a stock-out list; the SOP an alert explanation names as a query).
 COPIED = {"supplier", "location", "category", "query"}
-_VALUE = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)')
+_VALUE = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)(")?')
 
 
 def copy_sources(turns: Sequence[Turn]) -> dict[str, str]:
@@ -34,16 +34,20 @@ def copy_sources(turns: Sequence[Turn]) -> dict[str, str]:
 
 
 def copies(text: str, sources: dict[str, str]) -> bool:
-    """Is the string value being written last in the open tool call of ``text`` (finished or
-    not) verbatim in its source, or not a constrained argument at all?"""
+    """Is the string value being written last in the open tool call of ``text`` verbatim in its
+    source, or not a constrained argument at all? It must start where a word starts and, once
+    its closing quote is written, end where a word ends: "expedit" is no copy of "expediting"."""
     start = text.rfind(CALL_OPEN)
     if start < 0 or CALL_CLOSE in text[start:]:
         return True
     values = _VALUE.findall(text[start:])
     if not values:
         return True
-    key, value = values[-1]
-    return key not in sources or value in sources[key]
+    key, value, closed = values[-1]
+    if key not in sources or not value:
+        return True
+    span = r"(?<!\w)" + re.escape(value) + (r"(?!\w)" if closed else "")
+    return re.search(span, sources[key]) is not None
 
 
 class CopySpans(LogitsProcessor):
