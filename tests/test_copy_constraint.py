@@ -70,6 +70,12 @@ def test_the_models_choice_stands_when_it_copies_or_nothing_likely_does(tokenize
     assert chosen == "thing" and torch.equal(out, scores)  # no likely copy: left to the tool
     chosen, out, scores, _ = _step(tokenizer, "The late orders are ever", ["thing", "green"])
     assert chosen == "thing" and torch.equal(out, scores)  # free text is not constrained
+    # A value that does not start as a copy is the model's (and then the guard's) business.
+    started = '<tool_call>stockout_risk {"location": "'
+    chosen, out, scores, _ = _step(tokenizer, started + "All", ["thing", "green"])
+    assert chosen == "thing" and torch.equal(out, scores)
+    chosen, out, scores, _ = _step(tokenizer, started, ["thing", "mun"])
+    assert chosen == "thing" and torch.equal(out, scores)
 
 
 class Recorder:

@@ -2,10 +2,10 @@
 
 Suppliers, sites, categories and SOP queries are copied from what was said, never made up; a
 135M model sometimes garbles a long name while copying it ("evanandead logistics inc" for
-"evergreen logistics inc"). While the model writes such a value, the most likely next token
-that keeps the value a verbatim span of its source wins. Everything else about generation
-is untouched: when the model's own choice already copies, or when no likely token can (a
-name the tool may still resolve), the model's choice stands.
+"evergreen logistics inc"). Once the model has started such a value as a copy, the most likely
+next token that keeps it a verbatim span of the conversation wins. Everything else about
+generation is untouched: when the model's own choice already copies, or when no likely token
+can (a name the tool may still resolve), the model's choice stands.
 """
 
 from __future__ import annotations
@@ -33,26 +33,39 @@ def copy_sources(turns: Sequence[Turn]) -> dict[str, str]:
     return dict.fromkeys(COPIED, conversation)
 
 
+def _last_value(text: str) -> tuple[str, str, str] | None:
+    """(argument, value so far, closing quote or "") of the last string value in the open tool
+    call of ``text``; None outside a call or before its first string value."""
+    start = text.rfind(CALL_OPEN)
+    if start < 0 or CALL_CLOSE in text[start:]:
+        return None
+    values = _VALUE.findall(text[start:])
+    return values[-1] if values else None
+
+
 def copies(text: str, sources: dict[str, str]) -> bool:
     """Is the string value being written last in the open tool call of ``text`` verbatim in its
     source, or not a constrained argument at all? It must start where a word starts and, once
     its closing quote is written, end where a word ends: "expedit" is no copy of "expediting"."""
-    start = text.rfind(CALL_OPEN)
-    if start < 0 or CALL_CLOSE in text[start:]:
+    last = _last_value(text)
+    if last is None or last[0] not in sources or not last[1]:
         return True
-    values = _VALUE.findall(text[start:])
-    if not values:
-        return True
-    key, value, closed = values[-1]
-    if key not in sources or not value:
-        return True
+    key, value, closed = last
     span = r"(?<!\w)" + re.escape(value) + (r"(?!\w)" if closed else "")
     return re.search(span, sources[key]) is not None
 
 
+def copying(text: str, sources: dict[str, str]) -> bool:
+    """Has the model started copying a name from the conversation and not finished it yet?"""
+    last = _last_value(text)
+    return bool(last and last[0] in sources and last[1] and not last[2]) and copies(text, sources)
+
+
 class CopySpans(LogitsProcessor):
-    """Greedy decoding that prefers, among the ``top_k`` likeliest tokens, the first that keeps
-    the name being written in the open tool call a span of its source. Tokens far less likely
+    """Greedy decoding that, once the model has started copying a name from the conversation,
+    prefers among the ``top_k`` likeliest tokens the first that keeps it a verbatim span. A value
+    that does not start as a copy is left alone: a filter nobody mentioned is the argument
+    guard's to drop, and steering it onto some word of the conversation would hide it. Tokens far less likely
     than the model's choice (logit ``max_gap`` below it, 1/150 as likely) are not considered:
     closing a name early because nothing better copies would be worse than a garbled name."""
 
@@ -70,9 +83,8 @@ class CopySpans(LogitsProcessor):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor):
         text = self.tokenizer.decode(input_ids[0, self.prompt_length :])
-        start = text.rfind(CALL_OPEN)
-        if start < 0 or CALL_CLOSE in text[start:]:
-            return scores  # not inside a tool call: nothing to check
+        if not copying(text, self.sources):
+            return scores  # whether to write a name, and where it starts, is the model's call
         best = torch.topk(scores[0], self.top_k)
         likely = best.values >= best.values[0] - self.max_gap
         for rank, token in enumerate(best.indices[likely].tolist()):
