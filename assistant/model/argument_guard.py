@@ -54,10 +54,11 @@ def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-def conversation_text(turns: Sequence[Turn], roles=("user", "tool")) -> str:
+def conversation_text(turns: Sequence[Turn]) -> str:
+    """What the conversation has said so far: user turns, tool results and earlier calls."""
     parts = []
     for turn in turns:
-        if turn.role in roles:
+        if turn.role in ("user", "tool"):
             parts.append(turn.content)
         parts += [json.dumps(c.arguments) for c in turn.calls]
     return "\n".join(parts)

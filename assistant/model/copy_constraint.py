@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import torch
 from transformers import LogitsProcessor
 
+from assistant.model.argument_guard import conversation_text
 from assistant.protocol import CALL_CLOSE, CALL_OPEN, Turn
 
 # Arguments whose value is copied from the conversation: the user's words, an earlier call or
@@ -25,12 +26,9 @@ _VALUE = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)(")?')
 
 
 def copy_sources(turns: Sequence[Turn]) -> dict[str, str]:
-    """{argument: the text its value must be a span of}."""
-    conversation = "\n".join(
-        [t.content for t in turns if t.role in ("user", "tool")]
-        + [str(v) for t in turns for c in t.calls for v in c.arguments.values()]
-    )
-    return dict.fromkeys(COPIED, conversation)
+    """{argument: the text its value must be a span of}: the same conversation text the
+    argument guard checks values against."""
+    return dict.fromkeys(COPIED, conversation_text(turns))
 
 
 def _last_value(text: str) -> tuple[str, str, str] | None:
@@ -63,11 +61,13 @@ def copying(text: str, sources: dict[str, str]) -> bool:
 
 class CopySpans(LogitsProcessor):
     """Greedy decoding that, once the model has started copying a name from the conversation,
-    prefers among the ``top_k`` likeliest tokens the first that keeps it a verbatim span. A value
-    that does not start as a copy is left alone: a filter nobody mentioned is the argument
-    guard's to drop, and steering it onto some word of the conversation would hide it. Tokens far less likely
-    than the model's choice (logit ``max_gap`` below it, 1/150 as likely) are not considered:
-    closing a name early because nothing better copies would be worse than a garbled name."""
+    prefers among the ``top_k`` likeliest tokens the first that keeps it a verbatim span.
+
+    A value that does not start as a copy is left alone: a filter nobody mentioned is the
+    argument guard's to drop, and steering it onto some word of the conversation would hide
+    it (steering every name scored 93.9% exact arguments against 94.9% without any). Tokens
+    far less likely than the model's choice (logit ``max_gap`` below it, 1/150 as likely) are
+    not considered: closing a name early for want of a better copy is worse than a garble."""
 
     def __init__(
         self,
