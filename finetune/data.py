@@ -330,6 +330,63 @@ def followup_examples(
     return examples
 
 
+def switch_examples(
+    split: str, pool: EntityPool, rng: random.Random, count: int, tool_outputs: dict[str, list[str]]
+) -> list[Example]:
+    """A first request, its call, result and answer; then an unrelated request: another tool
+    (the call is due) or something off-topic (the refusal is). Phrasings and entities of
+    ``split`` only, so a test set of these is as unseen as the held-out split."""
+    candidates = [
+        (tool, index, text, fixed)
+        for tool, templates in TEMPLATES.items()
+        for index, (text, fixed) in enumerate(templates)
+        if split_of(index) == split
+    ]
+    off_topic = [(i, t) for i, t in enumerate(IRRELEVANT) if split_of(i) == split]
+    examples = []
+    while len(examples) < count:
+        tool, index, text, fixed = rng.choice(candidates)
+        user, arguments, surfaces = render_template(text, fixed, pool, rng)
+        if not _valid(tool, arguments):
+            continue
+        output = rng.choice(tool_outputs.get(tool) or [f"{tool}: results shown to the user"])
+        context = [
+            Turn("user", user),
+            Turn("assistant", calls=[Call(tool, arguments)]),
+            Turn("tool", output, tool_name=tool),
+            Turn("assistant", answer_from_output(output)),
+        ]
+        if rng.random() < 0.2:
+            i, prompt = rng.choice(off_topic)
+            context.append(Turn("user", prompt))
+            examples.append(
+                Example(
+                    context,
+                    Turn("assistant", REFUSAL),
+                    "refusal",
+                    f"{tool}/{index}>irrelevant/{i}",
+                    split,
+                )
+            )
+            continue
+        tool2, index2, text2, fixed2 = rng.choice([c for c in candidates if c[0] != tool])
+        user2, arguments2, surfaces2 = render_template(text2, fixed2, pool, rng)
+        if not _valid(tool2, arguments2):
+            continue
+        context.append(Turn("user", user2))
+        examples.append(
+            Example(
+                context,
+                Turn("assistant", calls=[Call(tool2, arguments2)]),
+                "call",
+                f"{tool}/{index}>{tool2}/{index2}",
+                split,
+                surfaces + surfaces2,
+            )
+        )
+    return examples
+
+
 def followup_example(
     user: str,
     first: Call,
@@ -375,6 +432,7 @@ class DatasetConfig:
     composed_per_tool: int = 500
     composed_followups: int = 1000
     near_misses: int = 500
+    composed_switches: int = 1200
 
 
 def build_dataset(
@@ -409,11 +467,13 @@ def composed_examples(
     from finetune import grammar  # builds on this module's slot fillers
 
     rng = random.Random(f"{config.seed}-composed")  # its own stream: the test split is unchanged
-    return (
-        grammar.composed_calls(pool, rng, config.composed_per_tool)
-        + grammar.composed_followups(pool, rng, config.composed_followups, tool_outputs)
-        + grammar.near_miss_refusals(rng, config.near_misses)
+    calls = grammar.composed_calls(pool, rng, config.composed_per_tool)
+    followups = grammar.composed_followups(pool, rng, config.composed_followups, tool_outputs)
+    near_misses = grammar.near_miss_refusals(rng, config.near_misses)
+    switches = grammar.composed_switches(
+        pool, rng, config.composed_switches, tool_outputs, near_misses
     )
+    return calls + followups + near_misses + switches
 
 
 def save_dataset(data: dict[str, list[Example]], folder: Path) -> str:

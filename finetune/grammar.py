@@ -20,6 +20,7 @@ from finetune.data import (
     _valid,
     add_typos,
     agent_spec_fields,
+    answer_from_output,
     fill_slot,
     followup_example,
 )
@@ -527,6 +528,61 @@ def composed_followups(
                 f"{template}+cfollow",
                 "train",
                 surfaces + [str(value)],
+            )
+        )
+    return examples
+
+
+def composed_switches(
+    pool: EntityPool,
+    rng: random.Random,
+    count: int,
+    tool_outputs: dict[str, list[str]],
+    off_topic: list[Example],
+) -> list:
+    """A composed request, its call, result and answer; then a new, unrelated request (another
+    tool, or something off-topic). Without these every second turn in the data continued the
+    first tool, and the model kept to it: "explain A-3" after an e-mail became an e-mail call."""
+    banned, examples = held_out_shapes(), []
+    for _ in range(count * 10):
+        if len(examples) == count:
+            break
+        first_tool = rng.choice(list(CORES))
+        first = compose_request(first_tool, pool, rng, banned)
+        if first is None or not _valid(first_tool, first[1]):
+            continue
+        user, arguments, surfaces, template = first
+        output = rng.choice(tool_outputs.get(first_tool) or [f"{first_tool}: results shown"])
+        context = [
+            Turn("user", user),
+            Turn("assistant", calls=[Call(first_tool, arguments)]),
+            Turn("tool", output, tool_name=first_tool),
+            Turn("assistant", answer_from_output(output)),
+        ]
+        if rng.random() < 0.2 and off_topic:
+            refusal = rng.choice(off_topic)
+            examples.append(
+                Example(
+                    [*context, *refusal.context],
+                    refusal.target,
+                    "refusal",
+                    f"{template}>{refusal.template}",
+                    "train",
+                )
+            )
+            continue
+        tool = rng.choice([t for t in CORES if t != first_tool])
+        second = compose_request(tool, pool, rng, banned)
+        if second is None or not _valid(tool, second[1]):
+            continue
+        examples.append(
+            Example(
+                [*context, Turn("user", second[0])],
+                Turn("assistant", calls=[Call(tool, second[1])]),
+                "call",
+                f"{template}>{second[3]}",
+                "train",
+                surfaces + second[2],
             )
         )
     return examples

@@ -25,6 +25,7 @@ def dataset():
             composed_per_tool=20,
             composed_followups=40,
             near_misses=40,
+            composed_switches=40,
         )
     )
 
@@ -84,6 +85,27 @@ def test_composed_phrasings_are_training_only_and_never_a_held_out_one(dataset):
     assert train_texts.isdisjoint(test_texts - {""})
     for tool, cores in CORES.items():
         assert not {shape(c) for c, _ in cores} & held_out_shapes(), tool
+
+
+def test_topic_switches_ask_for_another_tool_or_nothing(dataset):
+    import random
+
+    from finetune.data import switch_examples
+    from finetune.entities import entity_pools
+    from finetune.templates import split_of
+
+    # Training: a composed exchange, then an unrelated request (another tool or off-topic).
+    switches = [e for e in dataset["train"] if ">" in e.template]
+    assert {e.kind for e in switches} == {"call", "refusal"} and len(switches) == 40
+    # A held-out set of them: the split's own phrasings, never the first exchange's tool again.
+    held_out = switch_examples("test", entity_pools(0)["test"], random.Random(0), 30, {})
+    for e in switches + held_out:
+        first, users = e.context[1].calls[0].name, [t for t in e.context if t.role == "user"]
+        assert len(users) == 2 and e.context[2].tool_name == first
+        assert (e.kind == "refusal") == (not e.target.calls)
+        assert not e.target.calls or e.target.calls[0].name != first
+    indices = [int(part.split("/")[1]) for e in held_out for part in e.template.split(">")]
+    assert all(split_of(i) == "test" for i in indices)
 
 
 def test_every_agent_tool_is_covered_in_both_splits(dataset):
