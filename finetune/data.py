@@ -330,6 +330,16 @@ def followup_examples(
     return examples
 
 
+def exchange(user: str, call: Call, output: str) -> list[Turn]:
+    """An earlier exchange as the model sees it: request, call, result, the quoted answer."""
+    return [
+        Turn("user", user),
+        Turn("assistant", calls=[call]),
+        Turn("tool", output, tool_name=call.name),
+        Turn("assistant", answer_from_output(output)),
+    ]
+
+
 def switch_examples(
     split: str, pool: EntityPool, rng: random.Random, count: int, tool_outputs: dict[str, list[str]]
 ) -> list[Example]:
@@ -350,12 +360,7 @@ def switch_examples(
         if not _valid(tool, arguments):
             continue
         output = rng.choice(tool_outputs.get(tool) or [f"{tool}: results shown to the user"])
-        context = [
-            Turn("user", user),
-            Turn("assistant", calls=[Call(tool, arguments)]),
-            Turn("tool", output, tool_name=tool),
-            Turn("assistant", answer_from_output(output)),
-        ]
+        context = exchange(user, Call(tool, arguments), output)
         if rng.random() < 0.2:
             i, prompt = rng.choice(off_topic)
             context.append(Turn("user", prompt))
@@ -398,13 +403,7 @@ def followup_example(
     entities: list[str],
 ) -> Example:
     """A request, its call, the result and the quoted answer; then the follow-up -> ``second``."""
-    context = [
-        Turn("user", user),
-        Turn("assistant", calls=[first]),
-        Turn("tool", output, tool_name=first.name),
-        Turn("assistant", answer_from_output(output)),
-        Turn("user", follow),
-    ]
+    context = [*exchange(user, first, output), Turn("user", follow)]
     return Example(
         context, Turn("assistant", calls=[second]), "followup", template, split, entities
     )

@@ -20,7 +20,7 @@ from finetune.data import (
     _valid,
     add_typos,
     agent_spec_fields,
-    answer_from_output,
+    exchange,
     fill_slot,
     followup_example,
 )
@@ -553,12 +553,7 @@ def composed_switches(
             continue
         user, arguments, surfaces, template = first
         output = rng.choice(tool_outputs.get(first_tool) or [f"{first_tool}: results shown"])
-        context = [
-            Turn("user", user),
-            Turn("assistant", calls=[Call(first_tool, arguments)]),
-            Turn("tool", output, tool_name=first_tool),
-            Turn("assistant", answer_from_output(output)),
-        ]
+        context = exchange(user, Call(first_tool, arguments), output)
         if rng.random() < 0.2 and off_topic:
             refusal = rng.choice(off_topic)
             examples.append(
