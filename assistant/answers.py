@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from tools.registry import failed
+
 
 def quote_result(output: str, max_lines: int = 3, max_chars: int = 220) -> str:
     """The answer to give from a tool result: its key lines, copied (the fine-tuned model learns this).
@@ -13,7 +15,7 @@ def quote_result(output: str, max_lines: int = 3, max_chars: int = 220) -> str:
     the UI shows the full table beside the answer. Quoted SOP passages become
     'SOP-07 §3: first sentences' so the citation travels with the quote.
     """
-    if output.startswith("ERROR"):
+    if failed(output):
         return f"I could not get that: {output[6:].strip()}"
     output = re.sub(r'<quote source="([^"]+)">\s*', r"\1: ", output).replace("</quote>", "")
     lines = [

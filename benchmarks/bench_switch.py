@@ -26,7 +26,8 @@ from assistant.agent import build_backend  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 from finetune.data import load_split, switch_examples  # noqa: E402
 from finetune.entities import entity_pools  # noqa: E402
-from finetune.evaluate import TABLE_HEADER, score_all, summarise  # noqa: E402
+from finetune.evaluate import TABLE_HEADER, save_report, score_all, summarise  # noqa: E402
+from tools.registry import failed  # noqa: E402
 
 SECTION = "## Topic switches (held-out phrasings, second request unrelated to the first)"
 
@@ -35,7 +36,7 @@ def held_out_switches(count: int, seed: int = 0) -> list:
     outputs: dict[str, list[str]] = {}
     for example in load_split(ROOT / "finetune/generated", "test"):
         for turn in example.context:
-            if turn.role == "tool" and not turn.content.startswith("ERROR"):
+            if turn.role == "tool" and not failed(turn.content):
                 outputs.setdefault(turn.tool_name, []).append(turn.content)
     pool = entity_pools(0)["test"]
     return switch_examples("test", pool, random.Random(f"{seed}-switch-test"), count, outputs)
@@ -46,6 +47,7 @@ if __name__ == "__main__":
     parser.add_argument("entries", nargs="+", help="name=adapter ('none' for the base model)")
     parser.add_argument("--count", type=int, default=80)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--reports", type=Path, help="a folder for each entry's report (failures)")
     args = parser.parse_args()
     examples = held_out_switches(args.count)
     rows = []
@@ -54,6 +56,9 @@ if __name__ == "__main__":
         settings = load_settings(adapter_path=None if adapter == "none" else adapter)
         report = summarise(name, score_all(build_backend(settings), examples, name))
         rows.append(report.row().replace("nan%", "n/a"))  # no answer turns to ground
+        if args.reports:
+            args.reports.mkdir(parents=True, exist_ok=True)
+            save_report(report, args.reports / f"{name}.json")
         print(TABLE_HEADER + "\n" + rows[-1], flush=True)
     calls = sum(e.kind == "call" for e in examples)
     text = "\n".join(

@@ -377,6 +377,34 @@ def test_argument_guard_does_not_read_a_duration_as_a_count():
     assert calls[0].arguments == {"vehicles": 3} and not dropped
 
 
+def test_argument_guard_takes_no_name_from_an_error_or_a_function_word():
+    from assistant.model.argument_guard import drop_unsaid
+    from assistant.protocol import Call, Turn
+    from tools.registry import agent_tools
+
+    # The error echoes a site the tool did not know; "the" is in the request but names nothing.
+    turns = [
+        Turn("user", "stockouts next 36 days"),
+        Turn("assistant", calls=[Call("stockout_risk", {"horizon_days": 36})]),
+        Turn("tool", "ERROR location: unknown location 'ham dc'.", tool_name="stockout_risk"),
+        Turn("user", "and in the next 7 days?"),
+    ]
+    for location in ["ham dc", "the", "The "]:
+        calls, dropped = drop_unsaid(
+            [Call("stockout_risk", {"horizon_days": 7, "location": location})],
+            turns,
+            agent_tools(),
+        )
+        assert calls[0].arguments == {"horizon_days": 7}
+        assert dropped == [f"stockout_risk.location={location!r}"]
+    # A site from a result that is not an error stays: "the first one" is at HAM.
+    turns[2] = Turn("tool", "SKU-00021 HAM 100% out 2026-11-30", tool_name="stockout_risk")
+    calls, dropped = drop_unsaid(
+        [Call("forecast_demand", {"sku": "SKU-00021", "location": "HAM"})], turns, agent_tools()
+    )
+    assert calls[0].arguments == {"sku": "SKU-00021", "location": "HAM"} and not dropped
+
+
 def test_argument_guard_mends_values_outside_an_arguments_choices():
     from assistant.model.argument_guard import repair_choices
     from assistant.protocol import Call

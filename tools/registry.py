@@ -152,6 +152,14 @@ def validate_arguments(name: str, arguments: dict) -> Request:
         raise ToolError(describe_validation_error(name, error)) from None
 
 
+ERROR = "ERROR"  # how a failed call's output starts, for the model and the code that reads it
+
+
+def failed(output: str) -> bool:
+    """Is this tool output an error (which echoes the bad input back, and holds no facts)?"""
+    return output.startswith(ERROR)
+
+
 @dataclass
 class ToolRun:
     """One executed call, as the trace/UI shows it."""
@@ -167,7 +175,7 @@ class ToolRun:
         return self.error is None
 
     def render(self) -> str:
-        return self.result.render() if self.result is not None else f"ERROR {self.error}"
+        return self.result.render() if self.result is not None else f"{ERROR} {self.error}"
 
 
 def call_tool(ctx: ToolContext, name: str, arguments: dict) -> ToolRun:

@@ -4,7 +4,8 @@ mentioned are dropped, and a horizon the user spelled out is read from their wor
 A small model sometimes adds a filter nobody asked for (``supplier="supplier_performance"``,
 ``capacity_kg=100``); the tool would then quietly answer a narrower question than the one
 asked. An optional argument whose value appears nowhere in the conversation (user turns,
-earlier calls, tool results) is removed and noted in the reply's stats. Required arguments
+earlier calls, tool results other than errors) or is only a function word ("the") is removed
+and noted in the reply's stats. Required arguments
 are left for the tool to validate, and values the model derives from words (horizons,
 service levels, alert kinds, PO status) are not checked: "next month" is 28 days without
 the digits appearing anywhere. Settings only the user chooses (how many rows, vans, kg, which
@@ -30,7 +31,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from assistant.protocol import Call, Turn
-from tools.registry import ToolSpec
+from tools.registry import ToolSpec, failed
 
 CHECKED = {
     "sku",
@@ -48,6 +49,15 @@ CHECKED = {
 USER_CHOSEN = {"date", "limit", "vehicles", "capacity_kg"}
 # Of those, the counts: a number the user gave as a duration ("36 days") is not one of them.
 COUNTS = {"limit", "vehicles", "capacity_kg"}
+# Words that name no site, category or supplier on their own: "stockouts in the next 4 weeks"
+# is not ``location="the"``, though "the" is in the conversation.
+# fmt: off
+FUNCTION_WORDS = {
+    "a", "an", "the", "this", "that", "these", "those", "it", "its", "there", "here", "all",
+    "any", "every", "each", "some", "none", "in", "at", "on", "of", "for", "from", "to", "by",
+    "with", "and", "or", "my", "our", "your", "their", "next", "same", "other",
+}
+# fmt: on
 
 
 def _squash(text: str) -> str:
@@ -55,10 +65,11 @@ def _squash(text: str) -> str:
 
 
 def conversation_text(turns: Sequence[Turn]) -> str:
-    """What the conversation has said so far: user turns, tool results and earlier calls."""
+    """What the conversation has said so far: user turns, tool results and earlier calls.
+    An error result is left out: it echoes back a value the tool did not know."""
     parts = []
     for turn in turns:
-        if turn.role in ("user", "tool"):
+        if turn.role == "user" or (turn.role == "tool" and not failed(turn.content)):
             parts.append(turn.content)
         parts += [json.dumps(c.arguments) for c in turn.calls]
     return "\n".join(parts)
@@ -76,6 +87,12 @@ def mentioned(value, text: str) -> bool:
         return True
     code = re.fullmatch(r"[a-z]{1,3}(\d+)", squashed)  # PO-1234 said as "purchase order 1234"
     return bool(code) and code.group(1) in re.findall(r"\d+", text)
+
+
+def names_nothing(value) -> bool:
+    """Is ``value`` text made of function words only ("the", "all of them")?"""
+    words = re.findall(r"[a-z0-9]+", value.lower()) if isinstance(value, str) else [value]
+    return bool(words) and all(w in FUNCTION_WORDS for w in words)
 
 
 WORD_NUMBERS = {
@@ -170,7 +187,8 @@ def drop_unsaid(
                 ]
                 source = "\n".join([counts if key in COUNTS else said, *earlier])
             unknown = key not in fields
-            if unknown or (key in CHECKED and optional and not mentioned(value, source)):
+            unsaid = not mentioned(value, source) or names_nothing(value)
+            if unknown or (key in CHECKED and optional and unsaid):
                 dropped.append(f"{call.name}.{key}={value!r}")
             else:
                 arguments[key] = value

@@ -25,7 +25,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from assistant.answers import quote_result
 from assistant.model.backends import Reply
 from assistant.protocol import CALL_OPEN, Call, Turn
-from tools.registry import ToolSpec, load_tools
+from tools.registry import ToolSpec, failed, load_tools
 
 
 def to_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
@@ -182,7 +182,7 @@ def answer_instead_of_repeating(turns: list[Turn], reply: Reply) -> Reply:
     exchange, instead of answering. Answer from the result it has (the answer the model is
     trained to give) rather than loop until the call limit."""
     since_user = turns[max((i for i, t in enumerate(turns) if t.role == "user"), default=0) :]
-    results = [t for t in since_user if t.role == "tool" and not t.content.startswith("ERROR")]
+    results = [t for t in since_user if t.role == "tool" and not failed(t.content)]
     answered = {t.tool_name for t in results}
     if not any(c.name in answered for c in reply.calls):
         return reply
