@@ -432,6 +432,8 @@ class DatasetConfig:
     composed_followups: int = 1000
     near_misses: int = 500
     composed_switches: int = 1200
+    # Training only: topic switches between training templates, built as the held-out ones are.
+    template_switches: int = 600
 
 
 def build_dataset(
@@ -455,6 +457,10 @@ def build_dataset(
         examples += (answers or {}).get(split, [])
         if split == "train":
             examples += composed_examples(config, pools["train"], outputs)
+            switch_rng = random.Random(f"{config.seed}-switch-train")  # the rest stays as it was
+            examples += switch_examples(
+                "train", pools["train"], switch_rng, config.template_switches, outputs
+            )
         rng.shuffle(examples)
         data[split] = examples
     return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import torch
@@ -26,6 +27,7 @@ def dataset():
             composed_followups=40,
             near_misses=40,
             composed_switches=40,
+            template_switches=20,
         )
     )
 
@@ -94,9 +96,15 @@ def test_topic_switches_ask_for_another_tool_or_nothing(dataset):
     from finetune.entities import entity_pools
     from finetune.templates import split_of
 
-    # Training: a composed exchange, then an unrelated request (another tool or off-topic).
+    # Training: an exchange (composed, or from a training template), then an unrelated request
+    # (another tool or off-topic).
     switches = [e for e in dataset["train"] if ">" in e.template]
-    assert {e.kind for e in switches} == {"call", "refusal"} and len(switches) == 40
+    assert {e.kind for e in switches} == {"call", "refusal"} and len(switches) == 40 + 20
+    templated = [e for e in switches if re.fullmatch(r"\w+/\d+>\w+/\d+", e.template)]
+    assert len(templated) == 20
+    assert all(
+        split_of(int(p.split("/")[1])) == "train" for e in templated for p in e.template.split(">")
+    )
     # A held-out set of them: the split's own phrasings, never the first exchange's tool again.
     held_out = switch_examples("test", entity_pools(0)["test"], random.Random(0), 30, {})
     for e in switches + held_out:
