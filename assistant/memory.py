@@ -3,6 +3,12 @@
 Shared by inference and fine-tuning so that follow-ups ("and for Hamburg?") look the same
 in training as in use. Earlier tool results shrink to a short head; the oldest exchanges
 go first when the budget is exceeded. The current exchange is always kept whole.
+
+An earlier exchange in which no tool was called (an off-topic request and its refusal, a
+greeting) is left out: every fact the assistant states comes from a tool, so it holds nothing a
+later request can refer to, and a small model reads its words as arguments ("weather in berlin",
+then "similar products to SKU-00020" became ``location="berlin"``). Training conversations never
+have one, so leaving it out also keeps what the model sees in use as it was in training.
 """
 
 from __future__ import annotations
@@ -36,7 +42,11 @@ def bound_history(turns: list[Turn], budget_chars: int = PROMPT_BUDGET_CHARS) ->
     if not groups:
         return []
     current = [_shrink(t, CURRENT_TOOL_CHARS) for t in groups[-1]]
-    earlier = [[_shrink(t, HISTORY_TOOL_CHARS) for t in g] for g in groups[:-1]]
+    earlier = [
+        [_shrink(t, HISTORY_TOOL_CHARS) for t in g]
+        for g in groups[:-1]
+        if any(t.calls for t in g)
+    ]
     used = sum(len(render_turn(t)) for t in current)
     kept: list[list[Turn]] = []
     for group in reversed(earlier):

@@ -493,6 +493,7 @@ def test_horizons_are_read_from_the_request_words_the_data_teaches():
     assert horizon_days("which skus stock out") is None
     assert horizon_days("next 5 days or next 2 weeks") is None  # ambiguous: the model's value
     assert horizon_days("forecast HTB646-D") is None  # a code, not 646 days
+    assert horizon_days("stockouts next wk?") == 7  # staff shorthand, unseen in the data
 
     turns = [Turn("user", "stockouts in the next 9 weeks at Lyon")]
     calls, changed = resolve_horizons(

@@ -57,3 +57,11 @@ def test_the_oldest_exchanges_are_dropped_to_fit_the_budget():
 def test_system_turns_are_left_to_the_protocol():
     assert bound_history([Turn("system", "S"), *exchange(1)]) == exchange(1)
     assert bound_history([]) == []
+
+
+def test_earlier_exchanges_without_a_tool_call_are_left_out():
+    refused = [Turn("user", "whats the weather in berlin"), Turn("assistant", "Sorry, I can't.")]
+    current = [Turn("user", "similar products to SKU-00020")]
+    assert bound_history([*exchange(1), *refused, *current]) == [*exchange(1), *current]
+    # The current exchange stays even without a call: it is the request being answered.
+    assert bound_history([*exchange(1), *refused]) == [*exchange(1), *refused]

@@ -125,7 +125,7 @@ _AMOUNT = re.compile(
 NAMED_HORIZONS = [
     (re.compile(r"\bfortnight\b"), 14),
     (re.compile(r"\btomorrow\b"), 1),
-    (re.compile(r"\b(?:next|this|coming|the|a)\s+week\b"), 7),
+    (re.compile(r"\b(?:next|this|coming|the|a)\s+(?:week|wk)\b"), 7),
     (re.compile(r"\b(?:next|this|coming|the|a)\s+month\b"), 28),
     (re.compile(r"\bquarter\b"), 84),
 ]
