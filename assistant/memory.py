@@ -43,9 +43,7 @@ def bound_history(turns: list[Turn], budget_chars: int = PROMPT_BUDGET_CHARS) ->
         return []
     current = [_shrink(t, CURRENT_TOOL_CHARS) for t in groups[-1]]
     earlier = [
-        [_shrink(t, HISTORY_TOOL_CHARS) for t in g]
-        for g in groups[:-1]
-        if any(t.calls for t in g)
+        [_shrink(t, HISTORY_TOOL_CHARS) for t in g] for g in groups[:-1] if any(t.calls for t in g)
     ]
     used = sum(len(render_turn(t)) for t in current)
     kept: list[list[Turn]] = []
