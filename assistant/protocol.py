@@ -105,6 +105,8 @@ def parse_reply(text: str) -> tuple[str, list[Call]]:
             ) from None
         if not isinstance(arguments, dict):
             raise CallParseError(f"tool call '{name}': arguments must be a JSON object")
+        # A copied name can carry the space before it in the chat (" SUP-002"): never meant.
+        arguments = {k: v.strip() if isinstance(v, str) else v for k, v in arguments.items()}
         calls.append(Call(name, arguments))
     if text.count(CALL_OPEN) != len(calls):  # a broken call beside a valid one is still an error
         raise CallParseError("tool call: expected <tool_call>name {json}</tool_call>")

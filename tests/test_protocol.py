@@ -58,6 +58,8 @@ def test_parse_reply_round_trips_several_calls_with_unicode_arguments():
 def test_parse_reply_reads_plain_answers_and_calls_without_arguments():
     assert parse_reply("  SKU-00042 is fine.  ") == ("SKU-00042 is fine.", [])
     assert parse_reply("<tool_call> list_alerts </tool_call>") == ("", [Call("list_alerts", {})])
+    spaced = '<tool_call>supplier_orders {"supplier": " SUP-002", "limit": 5}</tool_call>'
+    assert parse_reply(spaced)[1] == [Call("supplier_orders", {"supplier": "SUP-002", "limit": 5})]
 
 
 @pytest.mark.parametrize(
