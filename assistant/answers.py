@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tools.registry import failed
+from tools.registry import ERROR, failed
 
 
 def quote_result(output: str, max_lines: int = 3, max_chars: int = 220) -> str:
@@ -16,7 +16,7 @@ def quote_result(output: str, max_lines: int = 3, max_chars: int = 220) -> str:
     'SOP-07 §3: first sentences' so the citation travels with the quote.
     """
     if failed(output):
-        return f"I could not get that: {output[6:].strip()}"
+        return f"I could not get that: {output[len(ERROR) :].strip()}"
     output = re.sub(r'<quote source="([^"]+)">\s*', r"\1: ", output).replace("</quote>", "")
     lines = [
         line.strip()
