@@ -32,6 +32,13 @@ def test_names_and_queries_are_spans_of_the_conversation():
     assert copies('<tool_call>list_alerts {"kind": "anything"', sources)  # not a name
     assert copies('<tool_call>x {"supplier": "made up"}</tool_call> and text', sources)  # closed
 
+    # Codes too: the PO an alert names is not cut short ("PO-1" from "PO-1626").
+    alert = [Turn("tool", "A-1 critical supplier_delay: PO-1626 from SUP-002", tool_name="x")]
+    sources = copy_sources(alert)
+    po = '<tool_call>draft_supplier_email {"po_number": "PO-1'
+    assert copies(po, sources) and copies(po + '626"', sources)
+    assert not copies(po + '"', sources)
+
 
 @pytest.fixture(scope="module")
 def tokenizer():

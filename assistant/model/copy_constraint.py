@@ -1,9 +1,10 @@
 """Copy-constrained decoding: names in a tool call are spans of the conversation.
 
-Suppliers, sites, categories and SOP queries are copied from what was said, never made up; a
-135M model sometimes garbles a long name while copying it ("evanandead logistics inc" for
-"evergreen logistics inc"). Once the model has started such a value as a copy, the most likely
-next token that keeps it a verbatim span of the conversation wins. Everything else about
+Suppliers, sites, categories, SOP queries and codes (SKU, PO, alert) are copied from what was
+said, never made up; a 135M model sometimes garbles a long name while copying it ("evanandead
+logistics inc" for "evergreen logistics inc") or cuts a code short ("PO-1" for "PO-1626").
+Once the model has started such a value as a copy, the most likely next token that keeps it a
+verbatim span of the conversation wins. Everything else about
 generation is untouched: when the model's own choice already copies, or when no likely token
 can (a name the tool may still resolve), the model's choice stands.
 """
@@ -20,8 +21,9 @@ from assistant.model.argument_guard import conversation_text
 from assistant.protocol import CALL_CLOSE, CALL_OPEN, Turn
 
 # Arguments whose value is copied from the conversation: the user's words, an earlier call or
-# a tool result (a site from a stock-out list; the SOP an alert explanation names as a query).
-COPIED = {"supplier", "location", "category", "query"}
+# a tool result (a site from a stock-out list; the SOP an alert explanation names as a query;
+# the PO an alert names, which was once cut to "PO-1" from "PO-1626").
+COPIED = {"supplier", "location", "category", "query", "sku", "po_number", "alert_id"}
 _VALUE = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)(")?')
 
 
