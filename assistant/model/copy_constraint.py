@@ -4,9 +4,9 @@ Suppliers, sites, categories, SOP queries and codes (SKU, PO, alert) are copied 
 said, never made up; a 135M model sometimes garbles a long name while copying it ("evanandead
 logistics inc" for "evergreen logistics inc") or cuts a code short ("PO-1" for "PO-1626").
 Once the model has started such a value as a copy, the most likely next token that keeps it a
-verbatim span of the conversation wins. Everything else about
-generation is untouched: when the model's own choice already copies, or when no likely token
-can (a name the tool may still resolve), the model's choice stands.
+verbatim span of the conversation wins. Everything else about generation is untouched: when
+the model's own choice already copies, or when no likely token can (a name the tool may still
+resolve), the model's choice stands.
 """
 
 from __future__ import annotations
@@ -43,6 +43,11 @@ def _last_value(text: str) -> tuple[str, str, str] | None:
     return values[-1] if values else None
 
 
+def _is_span(key: str, value: str, closed: str, sources: dict[str, str]) -> bool:
+    span = r"(?<!\w)" + re.escape(value) + (r"(?!\w)" if closed else "")
+    return re.search(span, sources[key]) is not None
+
+
 def copies(text: str, sources: dict[str, str]) -> bool:
     """Is the string value being written last in the open tool call of ``text`` verbatim in its
     source, or not a constrained argument at all? It must start where a word starts and, once
@@ -50,15 +55,15 @@ def copies(text: str, sources: dict[str, str]) -> bool:
     last = _last_value(text)
     if last is None or last[0] not in sources or not last[1]:
         return True
-    key, value, closed = last
-    span = r"(?<!\w)" + re.escape(value) + (r"(?!\w)" if closed else "")
-    return re.search(span, sources[key]) is not None
+    return _is_span(*last, sources)
 
 
 def copying(text: str, sources: dict[str, str]) -> bool:
     """Has the model started copying a name from the conversation and not finished it yet?"""
-    last = _last_value(text)
-    return bool(last and last[0] in sources and last[1] and not last[2]) and copies(text, sources)
+    last = _last_value(text)  # parsed once: this runs for every generated token
+    return bool(last and last[0] in sources and last[1] and not last[2]) and _is_span(
+        *last, sources
+    )
 
 
 class CopySpans(LogitsProcessor):
