@@ -13,6 +13,7 @@ import pandas as pd
 from pydantic import Field
 
 from knowledge.retrieve import Passage
+from tools.arguments import FreeText
 from tools.registry import Evidence, Request, ToolContext, ToolError, ToolResult, tool
 
 QUOTE_CHARS = 400
@@ -22,7 +23,7 @@ _TABLE_RULE = re.compile(r"^\|?[\s:|-]+\|?$")
 
 
 class SearchSopsRequest(Request):
-    query: str = Field(min_length=2, max_length=300)
+    query: FreeText
     k: int = Field(3, ge=1, le=10)
 
 

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from tools.arguments import Limit, Location, Sku, lowered
+from tools.arguments import AlertId, Limit, Location, Sku, lowered
 from tools.registry import Evidence, Request, ToolContext, ToolError, ToolResult, tool
 from tools.store import Store
 
@@ -82,7 +82,7 @@ class ListAlertsRequest(Request):
 
 
 class ExplainAlertRequest(Request):
-    alert_id: str
+    alert_id: AlertId
 
 
 class ScanRequest(Request):

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
-from pydantic import BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from tools.registry import ToolError
 
@@ -26,23 +27,87 @@ def _blank_to_none(value):
     )
 
 
+# What an argument names. The entity resolver, the argument guard, copy decoding, the
+# training data and the evaluation all read an argument's kind from its type, never from
+# lists of argument names.
+EntityKind = Literal[
+    "sku", "location", "category", "supplier", "po", "alert", "date", "horizon", "count", "text"
+]
+ENTITY_KINDS: tuple[str, ...] = get_args(EntityKind)
+
+
+@dataclass(frozen=True)
+class Names:
+    """Annotated marker: the argument names an entity of ``kind``."""
+
+    kind: EntityKind
+
+
+def entity_kind(request: type[BaseModel], argument: str) -> str | None:
+    """The entity kind an argument of a request model names (None: a plain setting)."""
+    info = request.model_fields.get(argument)
+    if info is None:
+        return None
+    marks = [m for m in info.metadata if isinstance(m, Names)]
+    return marks[0].kind if marks else _kind_in(info.annotation)
+
+
+def _kind_in(annotation) -> str | None:
+    """Names(...) inside an Optional[...] (``PoNumber | None``) or an Annotated alias."""
+    for mark in getattr(annotation, "__metadata__", ()):
+        if isinstance(mark, Names):
+            return mark.kind
+    for inner in get_args(annotation):
+        if (kind := _kind_in(inner)) is not None:
+            return kind
+    return None
+
+
+def arguments_of_kind(request: type[BaseModel], kind: str) -> list[str]:
+    return [name for name in request.model_fields if entity_kind(request, name) == kind]
+
+
 Sku = Annotated[
     str,
     BeforeValidator(_upper),
     Field(min_length=1, max_length=40, description="SKU code, e.g. SKU-00042"),
+    Names("sku"),
 ]
 Location = Annotated[
     str | None,
     BeforeValidator(_blank_to_none),
-    Field(None, description="warehouse id, name or city"),
+    Field(None, max_length=80, description="warehouse id, name or city"),
+    Names("location"),
 ]
-HorizonDays = Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS, description="days ahead, 1-84")]
-Limit = Annotated[int, Field(ge=1, le=100)]
+Category = Annotated[
+    str | None,
+    BeforeValidator(_blank_to_none),
+    Field(None, max_length=80, description="product category"),
+    Names("category"),
+]
+Supplier = Annotated[
+    str | None,
+    BeforeValidator(_blank_to_none),
+    Field(None, max_length=120, description="supplier id or name"),
+    Names("supplier"),
+]
+PoNumber = Annotated[
+    str, Field(min_length=1, max_length=40, description="PO number, e.g. PO-4512"), Names("po")
+]
+AlertId = Annotated[
+    str, Field(min_length=1, max_length=40, description="alert id, e.g. A-17"), Names("alert")
+]
+HorizonDays = Annotated[
+    int, Field(ge=1, le=MAX_HORIZON_DAYS, description="days ahead, 1-84"), Names("horizon")
+]
+Limit = Annotated[int, Field(ge=1, le=100), Names("count")]
 DateText = Annotated[
     str | None,
     BeforeValidator(_blank_to_none),
-    Field(None, description="ISO date, 'today' or 'tomorrow'"),
+    Field(None, max_length=40, description="ISO date, 'today' or 'tomorrow'"),
+    Names("date"),
 ]
+FreeText = Annotated[str, Field(min_length=2, max_length=300), Names("text")]
 
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 

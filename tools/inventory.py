@@ -17,7 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 from scipy import stats
 
-from tools.arguments import HorizonDays, Limit, Location, Sku
+from tools.arguments import Category, HorizonDays, Limit, Location, Sku
 from tools.forecasting import (
     cumulative_quantile,
     forecast_panel,
@@ -440,7 +440,7 @@ def reorder_policy(
 class StockoutRiskRequest(Request):
     horizon_days: HorizonDays = 7
     location: Location = None
-    category: str | None = None
+    category: Category = None
     limit: Limit = 10
 
 

@@ -60,6 +60,12 @@ class ToolResult(BaseModel):
     def deliverable(self) -> str | None:  # a document shown verbatim to the user (e-mail draft)
         return None
 
+    def summary(self) -> str | None:
+        """A short, complete answer in plain words, written for people: the counts, the top
+        items, the recommended action. The reply leads with it, so the model never re-types
+        tool output. None: the reply quotes the head of ``render()``."""
+        return None
+
 
 class Retriever(Protocol):
     def search(self, query: str, k: int = 3) -> list[Any]: ...

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from tools.arguments import DateText, Location, resolve_date
+from tools.arguments import DateText, Location, Names, resolve_date
 from tools.registry import Evidence, Request, ToolContext, ToolError, ToolResult, tool
 
 SPEED_KMH = 40.0
@@ -370,8 +371,8 @@ def default_vehicles(total_kg: float, capacity_kg: float, orders: int) -> int:
 class PlanRoutesRequest(Request):
     location: Location = None
     date: DateText = None
-    vehicles: int | None = Field(None, ge=1, le=100)
-    capacity_kg: float | None = Field(None, gt=0)
+    vehicles: Annotated[int | None, Field(None, ge=1, le=100), Names("count")] = None
+    capacity_kg: Annotated[float | None, Field(None, gt=0, le=100_000), Names("count")] = None
 
 
 class RouteStop(BaseModel):

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator
 
+from tools.arguments import PoNumber, Supplier
 from tools.registry import Evidence, Request, ToolContext, ToolError, ToolResult, tool
 from tools.store import Store
 
@@ -233,7 +234,7 @@ def trailing_cover(
 
 # -- supplier_scorecard ---------------------------------------------------------------------------
 class ScorecardRequest(Request):
-    supplier: str | None = None
+    supplier: Supplier = None
 
 
 class SupplierScore(BaseModel):
@@ -351,7 +352,7 @@ OrderStatus = Annotated[Literal["late", "open", "at_risk", "all"], BeforeValidat
 
 
 class SupplierOrdersRequest(Request):
-    supplier: str | None = None
+    supplier: Supplier = None
     status: OrderStatus = "late"
 
 
@@ -589,8 +590,8 @@ SIGNATURE = "[Your name], Stockpilot purchasing team"
 
 
 class DraftEmailRequest(Request):
-    supplier: str | None = None
-    po_number: str | None = None
+    supplier: Supplier = None
+    po_number: PoNumber | None = None
 
 
 class SupplierEmail(ToolResult):
