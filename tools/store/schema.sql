@@ -137,6 +137,20 @@ CREATE TABLE IF NOT EXISTS alerts (
     evidence JSON NOT NULL
 );
 
+-- Written by the Alerts inbox (tools/alert_actions.py): what people did with an alert, who and
+-- when. A scan renumbers alert ids, so an action names its alert by alert_key (kind, SKU,
+-- location, supplier, PO, start date) too, and no foreign key ties it to the replaced alerts.
+CREATE TABLE IF NOT EXISTS alert_actions (
+    alert_key VARCHAR NOT NULL,
+    alert_id VARCHAR NOT NULL,
+    action VARCHAR NOT NULL CHECK (action IN ('acknowledge', 'assign', 'snooze', 'close', 'reopen')),
+    actor VARCHAR NOT NULL,
+    acted_at TIMESTAMP NOT NULL,
+    assignee VARCHAR,
+    until DATE,
+    note VARCHAR
+);
+
 -- Written by the batch forecast; one row per SKU, location and future day (latest run only).
 CREATE TABLE IF NOT EXISTS forecasts (
     sku VARCHAR NOT NULL REFERENCES products (sku),
