@@ -203,6 +203,15 @@ class ChatService:
         self.memory.put([*earlier, ("user", question), ("assistant", sent)], messages)
 
 
+def key_accepted(settings: Settings, authorization: str | None) -> bool:
+    """The one API-key rule, shared with the MCP server (assistant.mcp_server): True when no key
+    is configured, or the ``Authorization`` header is ``Bearer <api_key>``."""
+    if not settings.api_key:
+        return True
+    expected = f"Bearer {settings.api_key}"
+    return secrets.compare_digest((authorization or "").encode(), expected.encode())
+
+
 def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
     app = FastAPI(
         title="Stockpilot", version="0.1.0", summary="OpenAI-compatible supply-chain assistant"
@@ -222,10 +231,7 @@ def create_app(assistant: Assistant, settings: Settings) -> FastAPI:
         return JSONResponse(APIError(400, problems).body(), status_code=400)
 
     def authorised(authorization: str | None = Header(None)) -> None:
-        expected = f"Bearer {settings.api_key}"
-        if settings.api_key and not secrets.compare_digest(
-            (authorization or "").encode(), expected.encode()
-        ):
+        if not key_accepted(settings, authorization):
             raise APIError(401, "Incorrect API key provided.", code="invalid_api_key")
 
     @app.get("/health")
