@@ -30,5 +30,7 @@ demo: data
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# ruff (lint and format) over the whole tree, then the layer contract in .importlinter.
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache

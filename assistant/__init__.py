@@ -1,5 +1,5 @@
 """Stockpilot assistant: model backends, the tool-calling agent, CLI and HTTP API."""
 
-from assistant.offline import enforce_offline
+from knowledge.offline import enforce_offline
 
 enforce_offline()

@@ -1,7 +1,8 @@
 """`stockpilot` command line: thin wrappers over library functions.
 
-Sub-command groups live beside the code they drive (tools/store/cli.py, knowledge/cli.py,
-finetune/cli.py); every registered tool is also a `stockpilot tool <name>` command.
+This is the composition root: settings are read here (and in the sub-command groups
+assistant/data_cli.py, tool_cli.py, knowledge_cli.py, and finetune/cli.py) and passed down as
+values; every registered tool is also a `stockpilot tool <name>` command.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ app = typer.Typer(
 
 
 def _mount() -> None:
+    from assistant.data_cli import app as data_app
+    from assistant.knowledge_cli import app as knowledge_app
+    from assistant.tool_cli import tool_app
     from finetune.cli import app as finetune_app
-    from knowledge.cli import app as knowledge_app
-    from tools.cli import tool_app
-    from tools.store.cli import app as data_app
 
     app.add_typer(data_app, name="data", help="Generate, import and inspect the data store.")
     app.add_typer(tool_app, name="tool", help="Run one supply-chain tool directly.")
@@ -37,7 +38,7 @@ def forecast(
     horizon_days: int = 28,
 ) -> None:
     """Batch forecast every SKU x location and store it (`stockpilot forecast run`)."""
-    from tools.cli import run_tool
+    from assistant.tool_cli import run_tool
 
     if action != "run":
         raise typer.BadParameter(f"unknown action '{action}'; use: run", param_hint="ACTION")
@@ -49,7 +50,7 @@ def alerts(
     action: str = typer.Argument("scan", help="scan: detect anomalies and rewrite alerts"),
 ) -> None:
     """Scan the data for anomalies and write alerts (`stockpilot alerts scan`)."""
-    from tools.cli import run_tool
+    from assistant.tool_cli import run_tool
 
     if action != "scan":
         raise typer.BadParameter(f"unknown action '{action}'; use: scan", param_hint="ACTION")
@@ -89,4 +90,26 @@ def api() -> None:
     serve_api(load_settings())
 
 
+@app.command()
+def mcp(
+    transport: str = typer.Option("stdio", help="stdio (launched by an MCP client) or http"),
+    host: str = typer.Option(None, help="http: address to bind (default: api_host)"),
+    port: int = typer.Option(8001, help="http: port; the endpoint is http://HOST:PORT/mcp"),
+) -> None:
+    """Serve the agent's tools and the SOPs over the Model Context Protocol."""
+    from assistant.mcp_server import serve_mcp
+
+    if transport not in {"stdio", "http"}:
+        raise typer.BadParameter(f"'{transport}'; use stdio or http", param_hint="--transport")
+    settings = load_settings()
+    serve_mcp(settings, transport, host or settings.api_host, port)
+
+
+def _mount_traces() -> None:
+    from assistant.traces_cli import app as traces_app
+
+    app.add_typer(traces_app, name="traces", help="List, open and export stored turn traces.")
+
+
 _mount()
+_mount_traces()

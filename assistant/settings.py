@@ -6,7 +6,6 @@ them down, so every function stays testable without a config file.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -96,8 +95,3 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides) -> Settings:
     return Settings(**overrides)
-
-
-def today_default() -> date:
-    """The simulator's default 'today': fixed so that sample data is reproducible."""
-    return date(2026, 11, 30)

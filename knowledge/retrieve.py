@@ -158,7 +158,7 @@ def open_retriever(
     collection: str = "sops",
     mode: Mode = DEFAULT_MODE,
 ) -> Retriever:
-    """The SOP retriever over an embedded chromadb folder (``path``; default: settings'
-    vector_store) or a chromadb HTTP server (``url``, which wins when given)."""
+    """The SOP retriever over an embedded chromadb folder (``path``) or a chromadb HTTP
+    server (``url``, which wins when given); one of them is required."""
     client = open_client(path=path, url=url)
     return Retriever(open_collection(client, collection), client=client, mode=mode)

@@ -14,6 +14,9 @@ from knowledge.embeddings import MiniLMEmbeddingFunction
 
 
 def open_client(path: str | Path | None = None, url: str | None = None):
+    """A chromadb client on the folder ``path``, or on the server ``url`` (which wins).
+
+    The caller says where: the entry points read settings, this library does not."""
     settings = ChromaSettings(anonymized_telemetry=False)
     if url:
         parsed = urlparse(url if "://" in url else f"http://{url}")
@@ -24,7 +27,9 @@ def open_client(path: str | Path | None = None, url: str | None = None):
         ssl = parsed.scheme == "https"
         port = parsed.port or (443 if ssl else 8000)
         return chromadb.HttpClient(host=parsed.hostname, port=port, ssl=ssl, settings=settings)
-    folder = Path(path if path is not None else _default_path())
+    if path is None:
+        raise ValueError("vector store: give a chromadb folder (path) or a server (url)")
+    folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(folder), settings=settings)
 
@@ -39,9 +44,3 @@ def open_collection(client, name: str) -> Collection:
         embedding_function=MiniLMEmbeddingFunction(),
         configuration={"hnsw": {"space": "cosine"}},
     )
-
-
-def _default_path() -> Path:
-    from assistant.settings import load_settings
-
-    return load_settings().vector_store

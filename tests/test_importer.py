@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from assistant.data_cli import app
 from tools.store import Store
-from tools.store.cli import app
 from tools.store.importer import (
     ImportProblem,
     ImportValidationError,

@@ -229,7 +229,7 @@ def test_a_reopened_collection_embeds_with_our_function_not_chromadbs_download(
 
 
 def test_cli_indexes_then_searches(embedder, corpus, tmp_path, monkeypatch):
-    from knowledge.cli import app
+    from assistant.knowledge_cli import app
 
     monkeypatch.chdir(tmp_path)  # no stockpilot.toml here: settings come from the environment
     monkeypatch.setenv("STOCKPILOT_VECTOR_PATH", str(tmp_path / "cli-chroma"))

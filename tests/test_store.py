@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from assistant.data_cli import app
 from tools.store import Store, UnknownEntityError
-from tools.store.cli import app, store_info
+from tools.store.info import store_info
 
 TRUTH_TABLES = {
     "true_demand",

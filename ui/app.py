@@ -6,7 +6,7 @@ the store, with the lock that lets the Data tab write).
 
 from __future__ import annotations
 
-from assistant.offline import enforce_offline
+from knowledge.offline import enforce_offline
 
 enforce_offline()  # before gradio is imported: no analytics, no version check
 

@@ -31,6 +31,7 @@ ANOMALY_KINDS = ("demand_spike", "demand_drop", "data_error", "supplier_delay", 
 BASKET_DAYS = 90  # baskets cover the last quarter: enough for co-occurrence, cheap to store
 ARRIVAL_PAD = 90  # days after the horizon that late arrivals may still land on
 LATE_LABEL_DAYS = 7  # a PO this many days past its promised date is a labelled supplier delay
+DEFAULT_TODAY = date(2026, 11, 30)  # fixed, so that sample data is reproducible
 
 # (id, name, city, lat, lon, relative size)
 LOCATIONS = (
@@ -364,7 +365,7 @@ def generate(
     skus: int = 300,
     days: int = 730,
     seed: int = 7,
-    today: date = date(2026, 11, 30),
+    today: date = DEFAULT_TODAY,
     locations: int = 3,
     future_days: int = 28,
     progress: Callable[[str], None] | None = None,

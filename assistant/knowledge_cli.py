@@ -1,4 +1,7 @@
-"""`stockpilot knowledge index|search`: thin commands over knowledge.retrieve."""
+"""`stockpilot knowledge index|search`: thin commands over knowledge.retrieve.
+
+The settings are read once per command, here; knowledge.retrieve gets a path or a server URL.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +11,16 @@ from pathlib import Path
 
 import typer
 
-from assistant.settings import load_settings
+from assistant.settings import Settings, load_settings
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="Index and search the SOP knowledge base."
 )
 
 
-def _retriever(collection: str):
+def _retriever(settings: Settings, collection: str):
     from knowledge.retrieve import open_retriever
 
-    settings = load_settings()
     where = settings.chroma_url or str(settings.vector_store)
     return open_retriever(
         path=settings.vector_store, url=settings.chroma_url, collection=collection
@@ -35,10 +37,11 @@ def index(
     """Index a folder incrementally: only new or changed files are embedded; removed files are dropped."""
     from knowledge.retrieve import SHIPPED_SOPS
 
-    source = folder or load_settings().sop_dir or SHIPPED_SOPS
+    settings = load_settings()
+    source = folder or settings.sop_dir or SHIPPED_SOPS
     if not Path(source).is_dir():
         raise typer.BadParameter(f"{source}: not a folder", param_hint="FOLDER")
-    retriever, where = _retriever(collection)
+    retriever, where = _retriever(settings, collection)
     typer.echo(f"indexing {source} into {where} (collection '{collection}')")
     report = retriever.index(source)
     for failure in report.failed:
@@ -58,7 +61,7 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="print passages as JSON"),
 ) -> None:
     """Search the indexed SOPs and print passages with citations and scores."""
-    retriever, where = _retriever(collection)
+    retriever, where = _retriever(load_settings(), collection)
     if retriever.count() == 0:
         typer.echo(
             f"the knowledge base at {where} is empty; run `stockpilot knowledge index`", err=True

@@ -1,19 +1,22 @@
 """`stockpilot data ...`: generate sample data, import files, and summarise the data store.
 
-A thin layer: the work is done by tools.store.simulate, tools.store.importer and ``store_info``
-(which the UI can call too). Bad input ends with a one-line error and exit code 2.
+A thin layer over tools.store.simulate, tools.store.importer and tools.store.info: the settings
+are read here, at the top, and the library functions get paths. Bad input ends with a one-line
+error and exit code 2.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
+from assistant.settings import Settings, load_settings
 from tools.store.db import Store
+from tools.store.info import store_info
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -25,11 +28,7 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _settings():
-    from pydantic import ValidationError
-
-    from assistant.settings import load_settings
-
+def _settings() -> Settings:
     try:
         return load_settings()
     except (ValidationError, ValueError, OSError) as error:
@@ -55,12 +54,12 @@ def generate(
     future_days: int = typer.Option(28, help="days of hidden future kept in the truth file"),
 ) -> None:
     """Simulate a store's history into the database, and its ground truth into a separate file."""
-    from assistant.settings import today_default
+    from tools.store.simulate import DEFAULT_TODAY
     from tools.store.simulate import generate as simulate
 
     settings = _settings()
     try:
-        planning_date = date.fromisoformat(today) if today else today_default()
+        planning_date = date.fromisoformat(today) if today else DEFAULT_TODAY
     except ValueError:
         _fail(f"--today: cannot read '{today}' as a date; use YYYY-MM-DD")
     started = time.perf_counter()
@@ -130,66 +129,6 @@ def import_command(
     finally:
         store.close()
     typer.echo(f"{report} ({report.seconds:.1f}s)")
-
-
-@dataclass(frozen=True)
-class StoreInfo:
-    """A summary of what the data store holds."""
-
-    path: str
-    today: date | None
-    first_date: date | None
-    last_date: date | None
-    counts: dict[str, int]
-    skus: int
-    locations: int
-    suppliers: int
-    open_pos: int
-    late_pos: int  # open or partial, promised before today
-    open_alerts: int
-
-    def lines(self) -> list[str]:
-        span = f"{self.first_date} .. {self.last_date}" if self.first_date else "no history"
-        out = [
-            f"database:   {self.path}",
-            f"today:      {self.today or 'unknown'}",
-            f"history:    {span}",
-            f"entities:   {self.skus:,} SKUs, {self.locations} locations, {self.suppliers} suppliers",
-            f"purchasing: {self.open_pos:,} open POs, {self.late_pos:,} of them late",
-            f"alerts:     {self.open_alerts:,} open",
-            "rows:",
-        ]
-        return out + [f"  {table:22s} {n:>12,}" for table, n in self.counts.items()]
-
-
-def store_info(store: Store) -> StoreInfo:
-    counts = store.counts()
-    first, last = store.con.execute("SELECT min(date), max(date) FROM inventory").fetchall()[0]
-    try:
-        today = store.today()
-    except ValueError:
-        today = None
-    open_pos, late_pos = store.con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE promised_date < ?) FROM purchase_orders "
-        "WHERE status IN ('open', 'partial')",
-        [today or date.max],
-    ).fetchall()[0]
-    open_alerts = store.con.execute("SELECT count(*) FROM alerts WHERE status = 'open'").fetchall()[
-        0
-    ][0]
-    return StoreInfo(
-        path=store.path,
-        today=today,
-        first_date=first,
-        last_date=last,
-        counts=counts,
-        skus=counts.get("products", 0),
-        locations=counts.get("locations", 0),
-        suppliers=counts.get("suppliers", 0),
-        open_pos=int(open_pos),
-        late_pos=int(late_pos),
-        open_alerts=int(open_alerts),
-    )
 
 
 @app.command()

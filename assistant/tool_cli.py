@@ -1,4 +1,7 @@
-"""`stockpilot tool <name> key=value ...`: every registered tool from the command line."""
+"""`stockpilot tool <name> key=value ...`: every registered tool from the command line.
+
+Settings and the tool context are built here, at the top, and handed to tools.registry.
+"""
 
 from __future__ import annotations
 
