@@ -3,9 +3,9 @@
 1. Generated delivery days like the simulator's (customers within ~40 km of a Berlin depot,
    weights 5-120 kg, 1,000 kg vans, half the orders with 2-4 h windows, 40 km/h, 5 min
    service, depot 06:00-20:00) at 50, 100 and 200 stops: total km, vehicles, unserved, time.
-2. Standard CVRPLIB instances (sets A, E, X), read from /work/shared/data/cvrplib/ where they
-   are kept; they are not copied into this repository, and this part is skipped when the
-   folder is absent. Costs use the CVRPLIB convention (nint Euclidean distances); the gap is
+2. Standard CVRPLIB instances (sets A, E, X), read from ../shared/data/cvrplib/ beside the
+   repository (or $STOCKPILOT_CVRPLIB); they are not copied into this repository, and this
+   part is skipped when the folder is absent. Costs use the CVRPLIB convention (nint Euclidean distances); the gap is
    to the optimal / best-known value listed in that folder's README.md. A and E use the
    fleet size in the instance name (their optima use exactly k routes); X leaves the fleet
    free, as its definition does (we allow 1.3 x the minimum + 1).
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import platform
 import re
 import time
@@ -36,7 +37,8 @@ from tools.routing import (
     read_cvrplib_solution,
 )
 
-CVRPLIB = Path("/work/shared/data/cvrplib")
+ROOT = Path(__file__).resolve().parents[1]
+CVRPLIB = Path(os.environ.get("STOCKPILOT_CVRPLIB") or ROOT.parent / "shared" / "data" / "cvrplib")
 SECTION = "## Vehicle routing (benchmarks/bench_routing.py)"
 READING = """Reading: at the same short limit PyVRP's hybrid genetic search is the better default; it
 finds most small A/E optima within 2 s and stays within a few percent on X. OR-Tools' guided

@@ -3,6 +3,7 @@ on feasibility, CVRPLIB files are read with the right distance convention."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,10 @@ from tools.routing import (
 )
 from tools.store import Store
 
-CVRPLIB = Path("/work/shared/data/cvrplib")
+# The CVRPLIB instances are not copied into the repository: they sit in ../shared/data/cvrplib
+# beside the checkout (as CI has it); STOCKPILOT_CVRPLIB points elsewhere.
+ROOT = Path(__file__).resolve().parents[1]
+CVRPLIB = Path(os.environ.get("STOCKPILOT_CVRPLIB") or ROOT.parent / "shared" / "data" / "cvrplib")
 DAY = "2026-11-30"
 
 
@@ -141,7 +145,7 @@ def test_haversine_matrix_in_metres():
     assert d.dtype == np.int64 and d[0, 1] == d[1, 0] and 504_000 < d[0, 1] < 505_000
 
 
-@pytest.mark.skipif(not CVRPLIB.exists(), reason="CVRPLIB instances not present")
+@pytest.mark.skipif(not CVRPLIB.exists(), reason=f"{CVRPLIB}: no CVRPLIB instances there")
 def test_cvrplib_reader_reproduces_the_optimal_cost():
     instance = read_cvrplib(CVRPLIB / "A-n32-k5.vrp")
     routes, cost = read_cvrplib_solution(CVRPLIB / "A-n32-k5.sol")
