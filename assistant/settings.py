@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     api_port: int = 8000
     api_key: str | None = None
 
+    # Traces of answered turns (assistant.traces): data_dir/traces.jsonl, bounded.
+    trace_keep: int = Field(1000, ge=0, description="turns kept; 0 turns tracing off")
+    trace_max_age_days: float | None = Field(
+        30.0, gt=0, description="turns older than this are dropped; unset = no age limit"
+    )
+    trace_otlp_endpoint: str | None = Field(
+        None, description="OTLP/gRPC collector, e.g. http://localhost:4317; unset = workspace only"
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
