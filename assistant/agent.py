@@ -186,8 +186,14 @@ def argument_checks(message: AIMessage) -> list[str]:
 class Assistant:
     """One agent graph shared by all sessions; a session is a checkpointer thread."""
 
-    def __init__(self, model: BaseChatModel, ctx: ToolContext, specs: list[ToolSpec] | None = None):
-        self.ctx = ctx
+    def __init__(
+        self,
+        model: BaseChatModel,
+        ctx: ToolContext,
+        specs: list[ToolSpec] | None = None,
+        tracer: Any | None = None,  # assistant.traces.TurnTracer: stores each finished turn
+    ):
+        self.ctx, self.tracer = ctx, tracer
         self.tools = [RegistryTool.wrap(spec, ctx) for spec in (specs or agent_tools())]
         self.checkpointer = InMemorySaver()
         self.graph = create_agent(
@@ -279,6 +285,8 @@ class Assistant:
                         yield "tool_end", run
         reply = self._reply(question, session_id, last_ai, limit_hit, runs, usage, started)
         reply.argument_checks = checks
+        if self.tracer is not None:
+            self.tracer.record(question, reply, self.messages(session_id), session_id)
         yield "final", reply
 
     def _reply(
@@ -380,5 +388,10 @@ def build_chat_model(settings) -> BaseChatModel:
 
 def build_assistant(settings, model: BaseChatModel | None = None) -> Assistant:
     from assistant.context import open_context
+    from assistant.traces import open_tracer
 
-    return Assistant(model or build_chat_model(settings), open_context(settings, read_only=True))
+    return Assistant(
+        model or build_chat_model(settings),
+        open_context(settings, read_only=True),
+        tracer=open_tracer(settings),
+    )
