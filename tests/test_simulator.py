@@ -363,7 +363,7 @@ def test_deliveries_are_ready_for_routing(store, sample_db):
 
 
 def test_a_failed_write_leaves_existing_files_untouched(tmp_path, monkeypatch):
-    import tools.store.simulate as simulate
+    from tools.store.simulate import writing
 
     db, truth = tmp_path / "db.duckdb", tmp_path / "truth.duckdb"
     generate(db, truth, skus=15, days=130)
@@ -372,7 +372,7 @@ def test_a_failed_write_leaves_existing_files_untouched(tmp_path, monkeypatch):
     def broken(*_args, **_kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(simulate, "_write_truth", broken)
+    monkeypatch.setattr(writing, "write_truth", broken)
     with pytest.raises(OSError, match="disk full"):
         generate(db, truth, skus=15, days=130, seed=99)
     assert (db.read_bytes(), truth.read_bytes()) == before

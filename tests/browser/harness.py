@@ -125,7 +125,7 @@ def prepare_dataset(data_dir: Path, part: str, **overrides) -> Path:
 # What each part is made from: a change to any of these rebuilds that part's cached copy.
 PART_SOURCES = {
     "data": (
-        "tools/store/simulate.py",
+        "tools/store/simulate",
         "tools/store/schema.sql",
         "tools/forecasting.py",
         "tools/anomalies.py",
