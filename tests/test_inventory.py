@@ -236,7 +236,7 @@ def test_lead_time_comes_from_received_pos_once_there_are_five():
         ToolContext(tiny_store(lateness=(1,) * 6)), ReorderRequest(sku="SKU-1", location="BER")
     )
     assert (plan.plans[0].lead_time_days, plan.plans[0].lead_time_sd) == (11.0, 0.0)
-    assert plan.plans[0].lead_time_source == "received POs (6 POs)"
+    assert plan.plans[0].lead_time_source == "received PO lines (6)"
     assert plan.plans[0].safety_stock == pytest.approx(
         1.6448536 * math.sqrt(11 * SIGMA**2), abs=0.05
     )

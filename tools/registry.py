@@ -26,6 +26,7 @@ CAPABILITY_MODULES = (
     "tools.anomalies",
     "tools.routing",
     "tools.suppliers",
+    "tools.supplier_email",
     "tools.recommendations",
     "knowledge.tool",
 )
