@@ -13,6 +13,7 @@ import pytest
 from tools.forecasting import (
     ForecastRequest,
     RunForecastsRequest,
+    Z,
     classify_demand,
     forecast_demand,
     forecast_panel,
@@ -115,9 +116,16 @@ def test_intervals_cover_roughly_their_level_on_poisson_demand():
 
 
 def test_new_launch_with_short_history_uses_recent_mean():
-    fc = forecast_panel(_series("NEW@A", np.array([0, 0, 3, 5, 6, 8, 7, 9, 8, 10] * 2)), 7)
-    assert fc["model"].iloc[0] == "RecentMean"
-    assert fc["mean"].iloc[0] == pytest.approx(np.mean([8, 7, 9, 8, 10, 0, 0][:5] + [8, 7]), abs=3)
+    sales = np.array([0, 0, 3, 5, 6, 8, 7, 9, 8, 10] * 2)
+    fc = forecast_panel(_series("NEW@A", sales), 7)
+    assert (fc["model"] == "RecentMean").all()
+    # The level is the mean of the last week (one season); the two leading zeros before the
+    # first sale are pre-launch days and are trimmed, the later zeros are demand and count.
+    assert fc["mean"].tolist() == pytest.approx([np.mean([5, 6, 8, 7, 9, 8, 10])] * 7)
+    # The spread is the variance of the last four weeks (here all 18 days after launch), floored
+    # at the mean as a Poisson count would be.
+    sigma = np.sqrt(max(np.var(sales[2:], ddof=1), 53 / 7))
+    assert fc["hi_80"].tolist() == pytest.approx([53 / 7 + Z[80] * sigma] * 7)
 
 
 def _insert(store: Store, table: str, frame: pd.DataFrame) -> None:

@@ -127,7 +127,7 @@ PART_SOURCES = {
     "data": (
         "tools/store/simulate",
         "tools/store/schema.sql",
-        "tools/forecasting.py",
+        "tools/forecasting",
         "tools/anomalies.py",
         "pyproject.toml",
     ),
