@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from assistant.data_cli import app
 from tools.store import Store
 from tools.store.importer import (
+    TABLES,
     ImportProblem,
     ImportValidationError,
     import_files,
@@ -100,7 +101,7 @@ def test_a_valid_import_lands_in_every_table(store, tmp_path):
 
 
 def test_missing_required_and_unknown_columns(base, tmp_path):
-    path = write(tmp_path / "sales.csv", "date,sku,location,units_sold\n2026-11-01,SKU-00001,BER,3")
+    path = write(tmp_path / "sales.csv", "date,sku,depot,amount\n2026-11-01,SKU-00001,BER,3")
     problems = refused(base, [path])
     assert (
         ImportProblem(str(path), None, "location_id", "missing required column for table sales")
@@ -110,7 +111,7 @@ def test_missing_required_and_unknown_columns(base, tmp_path):
         ImportProblem(str(path), None, "units", "missing required column for table sales")
         in problems
     )
-    unknown = [p for p in problems if p.column in {"location", "units_sold"}]
+    unknown = [p for p in problems if p.column in {"depot", "amount"}]
     assert len(unknown) == 2 and all(
         p.message.startswith("unknown column for table sales") for p in unknown
     )
@@ -198,7 +199,12 @@ SUP-900,Another One GmbH,c@d.de,6,1
     write(path, path.read_text() + f"SUP-901,{existing_name},e@f.de,7,1\n")
     problems = refused(base, [path])
     assert problems == [
-        ImportProblem(str(path), 1, "supplier_id", "key SUP-001 is already in the database"),
+        ImportProblem(
+            str(path),
+            1,
+            "supplier_id",
+            "key SUP-001 is already in the database (import with update to change it)",
+        ),
         ImportProblem(str(path), 3, "name", f"key {existing_name} is already in the database"),
     ]
 
@@ -341,3 +347,187 @@ def test_cli_import_lists_problems_and_exits_2(base, tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["import", str(good)])
     assert result.exit_code == 0, result.output
     assert "imported 1 rows from 1 file(s): sales 1" in result.output
+
+
+# -- issue 16: every value against its column's range; issue 17: real exports -------------
+
+
+def test_values_out_of_their_column_range_name_the_row_and_column(base, tmp_path):
+    path = write(
+        tmp_path / "sales.csv",
+        """
+date,sku,location_id,units
+2026-11-01,SKU-00001,BER,3000000000
+2026-11-02,SKU-00001,BER,1e20
+2026-11-03,SKU-00001,BER,inf
+9999-11-04,SKU-00001,BER,1
+""",
+    )
+    problems = refused(base, [path])
+    assert problems == [
+        ImportProblem(str(path), 1, "units", "out of range: 3000000000 (at most 2,147,483,647)"),
+        ImportProblem(str(path), 2, "units", "out of range: 1e20 (at most 2,147,483,647)"),
+        ImportProblem(str(path), 3, "units", "not a whole number: 'inf'"),
+        ImportProblem(str(path), 4, "date", "date out of range: '9999-11-04' (years 1900-2200)"),
+    ]
+
+
+def test_codes_are_upper_cased_and_trimmed_before_keys_are_compared(base, tmp_path):
+    path = write(
+        tmp_path / "products.csv",
+        "sku,name,category,unit_cost,price,supplier_id\n sku-00001 ,Copy,Toys,1,2,sup-001",
+    )
+    problems = refused(base, [path])
+    assert [(p.row, p.column, p.message) for p in problems] == [
+        (
+            1,
+            "sku",
+            "key SKU-00001 is already in the database (import with update to change it)",
+        )
+    ]
+
+
+def test_control_characters_over_long_text_and_unsafe_emails_are_refused(base, tmp_path):
+    long_name = "x" * 20_000
+    path = tmp_path / "suppliers.csv"
+    path.write_text(
+        "supplier_id,name,contact_email,lead_time_mean_days,lead_time_sd_days\n"
+        "SUP-901,Nul\x00Name,a@b.de,5,1\n"
+        f"SUP-902,{long_name},c@d.de,5,1\n"
+        'SUP-903,Eve Ltd,"eve@evil.example\nBcc: attacker@evil.example",5,1\n'
+        "SUP-904,Two Ltd,a@b.de;c@d.de,5,1\n"
+    )
+    problems = refused(base, [path])
+    assert [(p.row, p.column, p.message) for p in problems] == [
+        (1, "name", "holds a control character (NUL at position 4); remove it"),
+        (2, "name", "too long: 20,000 characters (the limit is 500)"),
+        (
+            3,
+            "contact_email",
+            "e-mail address holds a line break (it could add mail headers); give one address",
+        ),
+        (
+            4,
+            "contact_email",
+            "e-mail address holds more than one address, a name or a space; give one address",
+        ),
+    ]
+
+
+def test_a_time_of_day_or_a_zone_in_a_date_is_refused_and_midnight_is_read_as_the_date(
+    base, tmp_path
+):
+    path = write(
+        tmp_path / "sales.csv",
+        """
+date,sku,location_id,units
+2026-11-01T14:30:00,SKU-00001,BER,3
+2026-11-02T00:00:00+01:00,SKU-00001,BER,3
+2026-11-03 00:00:00,SKU-00001,BER,3
+""",
+    )
+    problems = refused(base, [path])
+    assert [(p.row, p.column, p.message) for p in problems] == [
+        (
+            1,
+            "date",
+            "'2026-11-01T14:30:00' has a time of day (14:30); a date column takes YYYY-MM-DD",
+        ),  # fmt: skip
+        (
+            2,
+            "date",
+            "'2026-11-02T00:00:00+01:00' has a time zone (+01:00); give the local date as YYYY-MM-DD",
+        ),  # fmt: skip
+    ]
+    parquet = tmp_path / "sales_ts.parquet"
+    pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2026-11-04 00:00", "2026-11-05 09:15"]),
+            "sku": ["SKU-00001"] * 2,
+            "location_id": ["BER"] * 2,
+            "units": [1, 2],
+        }
+    ).to_parquet(parquet)
+    problems = refused(base, [parquet])
+    assert [(p.row, p.message) for p in problems] == [
+        (2, "'2026-11-05T09:15:00' has a time of day (09:15); a date column takes YYYY-MM-DD")
+    ]
+
+
+def test_a_ragged_row_is_reported_as_ragged(base, tmp_path):
+    path = write(
+        tmp_path / "sales.csv",
+        """
+date,sku,location_id,units
+2026-11-01,SKU-00001,BER
+2026-11-02,SKU-00001,BER,3,4
+2026-11-03,SKU-00001,BER,3
+""",
+    )
+    problems = refused(base, [path])
+    assert [(p.row, p.column, p.message.split(" (")[0]) for p in problems] == [
+        (1, None, "ragged row: 3 fields where the header has 4"),
+        (2, None, "ragged row: 5 fields where the header has 4"),
+    ]
+
+
+def test_negative_prices_are_called_negative_prices(base, tmp_path):
+    path = write(
+        tmp_path / "products.csv",
+        "sku,name,category,unit_cost,price,supplier_id\nSKU-09001,New,Toys,1,-2,SUP-001",
+    )
+    assert [p.message for p in refused(base, [path])] == ["negative price -2.0 (must be >= 0)"]
+
+
+def test_a_semicolon_export_with_capitalised_headers_and_decimal_commas_imports(base, tmp_path):
+    path = tmp_path / "products.csv"
+    path.write_text(
+        "SKU;Product Name;Category;Cost;Retail Price;Supplier\n"
+        "sku-09001;Neu Tasse;Kitchen;1,25;2.499,50;SUP-001\n"
+    )
+    report = import_files(base, [path])
+    assert report.rows == {"products": 1}
+    assert report.notes == [f"{path}: read as semicolon-separated, decimal commas read as decimal points"]  # fmt: skip
+    product = base.product("SKU-09001")
+    assert (product["unit_cost"], product["price"], product["supplier_id"]) == (
+        1.25,
+        2499.5,
+        "SUP-001",
+    )
+
+
+def test_update_mode_updates_existing_keys_in_the_same_transaction(base, tmp_path):
+    before = base.product("SKU-00001")
+    path = write(
+        tmp_path / "products.csv",
+        """
+sku,price
+SKU-00001,7.5
+SKU-00002,8.5
+""",
+    )
+    with pytest.raises(ImportValidationError):  # without update, existing keys are duplicates
+        import_files(base, [path])
+    report = import_files(base, [path], update=True)
+    assert (report.rows, report.updated) == ({"products": 0}, {"products": 2})
+    after = base.product("SKU-00001")
+    assert after["price"] == 7.5 and after["name"] == before["name"]
+    # A new key in an update needs every required column; nothing is written then.
+    write(path, path.read_text() + "SKU-09009,1.0\n")
+    problems = validate_files(base, [path], update=True)
+    assert [(p.row, p.message.split(":")[0]) for p in problems] == [
+        (3, "a new products row needs column(s) the file does not have")
+    ]
+    with pytest.raises(ImportValidationError):
+        import_files(base, [path], update=True)
+    assert base.product("SKU-00002")["price"] == 8.5
+
+
+def test_expected_columns_and_templates_list_each_table():
+    from tools.store.import_columns import expected_columns, template_csv
+
+    columns = expected_columns()
+    assert set(columns) == set(TABLES)
+    sales = {c.name: c for c in columns["sales"]}
+    assert sales["units"].rule == ">= 0; at most 2,147,483,647" and "qty" in sales["units"].headers
+    assert template_csv("sales") == "date,sku,location_id,units\n"

@@ -11,8 +11,14 @@ import threading
 from collections.abc import Callable
 
 import torch
-from transformers import LogitsProcessorList, TextIteratorStreamer
+from transformers import (
+    LogitsProcessorList,
+    StoppingCriteria,
+    StoppingCriteriaList,
+    TextIteratorStreamer,
+)
 
+from assistant import limits
 from assistant.model.copy_constraint import CopySpans
 from assistant.model.loader import LoadedModel
 from assistant.protocol import IM_END
@@ -57,6 +63,9 @@ class LocalGenerator:
             eos_token_id=self.stop_id,
             pad_token_id=self.stop_id,
             logits_processor=LogitsProcessorList([steer] if steer else []),
+            # A request nobody waits for (client gone, deadline passed) frees the model at the
+            # next token instead of holding the lock to max_new_tokens (assistant.limits).
+            stopping_criteria=StoppingCriteriaList([_StopWhenCancelled(limits.stop_check())]),
         )
         with self._lock:
             text, stats = self._generate(ids, kwargs, on_token)
@@ -100,3 +109,11 @@ class LocalGenerator:
         except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
             failure.append(error)
             streamer.end()  # otherwise the consumer waits forever for the end signal
+
+
+class _StopWhenCancelled(StoppingCriteria):
+    def __init__(self, stopped: Callable[[], bool]):
+        self.stopped = stopped
+
+    def __call__(self, input_ids, scores, **kwargs) -> torch.BoolTensor:
+        return torch.full((input_ids.shape[0],), self.stopped(), dtype=torch.bool)

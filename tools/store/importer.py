@@ -1,22 +1,32 @@
 """Import CSV or Parquet files into the data store: all of it or nothing.
 
 Each file feeds one table, named by the file (``products.csv``, ``sales_2026-11.parquet``) or
-by ``table=``. Every file is validated before anything is written: required and unknown
-columns, value types, negative quantities, allowed values, duplicate keys (within the files
-and against the database) and references to SKUs, suppliers, locations, POs and orders that
-exist neither in the database nor in the other files of the same import. Every problem is
-collected as an ``ImportProblem`` whose ``row`` is the 1-based data row number in the file
-(the header line is not counted), and all of them are raised together in one
-``ImportValidationError``. A valid import is written in one transaction, parents first.
+by ``table=``. Files are read as real exports come (tools.store.import_read): comma, semicolon,
+tab or pipe separated, decimal commas, headers in any case or spacing and unambiguous synonyms
+('SKU', 'Location ID', 'qty'). Every file is validated before anything is written: required and
+unknown columns, ragged rows, every value against its column's type and range (an integer
+column holds at most 2,147,483,647), control characters and over-long text, one plain e-mail
+address per e-mail field, allowed values, duplicate keys (within the files and against the
+database) and references that exist neither in the database nor in the other files. Codes
+(SKU, supplier, location, PO, order, promotion, customer) are upper-cased and trimmed before any
+key is compared, so 'sku-00001' is SKU-00001. A date column takes dates: a timestamp with a time
+of day or a time zone is refused (midnight without a zone is read as that date).
+
+Every problem is an ``ImportProblem`` whose ``row`` is the 1-based data row number in the file
+(the header line is not counted); all of them are raised together in one
+``ImportValidationError``, and ``validate_files`` (``--check``) returns exactly the problems a
+real import would raise. A valid import is written in one transaction, parents first. With
+``update=True`` rows whose key is already in the database update it (only the columns the file
+has) in that same transaction; without it they are refused as duplicates.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -24,6 +34,18 @@ import numpy as np
 import pandas as pd
 
 from tools.store.db import Store
+from tools.store.import_read import (
+    UnreadableFileError,
+    comma_to_point,
+    match_headers,
+    read_file,
+    uses_decimal_comma,
+)
+from tools.store.import_values import (
+    QUANTITY_COLUMNS,
+    convert,
+    kind_of,
+)
 
 MAX_LISTED = 25  # problems spelled out in the exception text; all of them stay in .problems
 
@@ -154,10 +176,19 @@ class ImportReport:
     rows: dict[str, int]  # table -> rows inserted
     files: list[str]
     seconds: float
+    updated: dict[str, int] = field(default_factory=dict)  # table -> existing rows updated
+    notes: list[str] = field(default_factory=list)  # how files were read ('semicolon-separated')
 
     def __str__(self) -> str:
         parts = ", ".join(f"{table} {n:,}" for table, n in self.rows.items())
-        return f"imported {sum(self.rows.values()):,} rows from {len(self.files)} file(s): {parts}"
+        text = f"imported {sum(self.rows.values()):,} rows from {len(self.files)} file(s): {parts}"
+        if any(self.updated.values()):
+            changed = ", ".join(f"{t} {n:,}" for t, n in self.updated.items() if n)
+            text += f"; updated {sum(self.updated.values()):,} existing rows: {changed}"
+        return text + "".join(f"\n  {note}" for note in self.notes)
+
+
+# -- the import -----------------------------------------------------------------------------
 
 
 @dataclass
@@ -168,6 +199,9 @@ class _Batch:
     table: str
     frame: pd.DataFrame  # typed columns present in the file (invalid cells are NA)
     rows: np.ndarray  # 1-based data row number of each frame row
+    missing_required: list[str] = field(default_factory=list)  # update mode: new rows need them
+    existing: np.ndarray | None = None  # update mode: rows whose key is in the database
+    notes: list[str] = field(default_factory=list)
 
 
 def table_for(path: str | Path) -> str | None:
@@ -182,33 +216,37 @@ def table_for(path: str | Path) -> str | None:
 
 
 def validate_files(
-    store: Store, paths: Iterable[str | Path], table: str | None = None
+    store: Store, paths: Iterable[str | Path], table: str | None = None, update: bool = False
 ) -> list[ImportProblem]:
-    """Every problem that would stop importing ``paths``; an empty list means the import is valid."""
-    return _prepare(store, paths, table)[1]
+    """Every problem that would stop importing ``paths``; an empty list means the import is
+    valid. The same checks as ``import_files`` with the same ``update``, so ``--check`` agrees."""
+    return _prepare(store, paths, table, update)[1]
 
 
 def import_files(
-    store: Store, paths: Iterable[str | Path], table: str | None = None
+    store: Store, paths: Iterable[str | Path], table: str | None = None, update: bool = False
 ) -> ImportReport:
-    """Validate, then write all files in one transaction; raises ImportValidationError if invalid."""
+    """Validate, then write all files in one transaction; raises ImportValidationError if
+    invalid. ``update``: rows whose key exists update it instead of being refused."""
     started = time.perf_counter()
-    batches, problems = _prepare(store, paths, table)
+    batches, problems = _prepare(store, paths, table, update)
     if problems:
         raise ImportValidationError(problems)
-    written = _write(store, batches)
+    inserted, updated = _write(store, batches)
     return ImportReport(
-        rows=written,
+        rows=inserted,
         files=[b.file for b in batches],
         seconds=round(time.perf_counter() - started, 2),
+        updated=updated if update else {},
+        notes=[note for b in batches for note in b.notes],
     )
 
 
-# -- reading and typing ---------------------------------------------------------------------
+# -- reading and checking ---------------------------------------------------------------------
 
 
 def _prepare(
-    store: Store, paths: Iterable[str | Path], table: str | None
+    store: Store, paths: Iterable[str | Path], table: str | None, update: bool = False
 ) -> tuple[list[_Batch], list[ImportProblem]]:
     paths = [Path(p) for p in paths]
     problems: list[ImportProblem] = []
@@ -222,11 +260,11 @@ def _prepare(
         return [], [ImportProblem(str(p), None, None, _unknown_table(table)) for p in paths]
     batches = []
     for path in paths:
-        batch = _read(store, path, table, problems)
+        batch = _read(store, path, table, update, problems)
         if batch is not None:
             batches.append(batch)
     batches.sort(key=lambda b: TABLES.index(b.table))  # parents first
-    _check_keys(store, batches, problems)
+    _check_keys(store, batches, update, problems)
     _check_references(store, batches, problems)
     return batches, _in_reading_order(problems, paths, batches)
 
@@ -255,7 +293,7 @@ def _unknown_table(name: str) -> str:
 
 
 def _read(
-    store: Store, path: Path, table: str | None, problems: list[ImportProblem]
+    store: Store, path: Path, table: str | None, update: bool, problems: list[ImportProblem]
 ) -> _Batch | None:
     name = str(path)
     target = table or table_for(path)
@@ -273,54 +311,76 @@ def _read(
     if not path.is_file():
         problems.append(ImportProblem(name, None, None, "file not found"))
         return None
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            raw = pd.read_csv(
-                path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig"
-            )
-        elif suffix == ".parquet":
-            raw = pd.read_parquet(path)
-        else:
-            problems.append(
-                ImportProblem(
-                    name, None, None, f"unsupported file type '{suffix}'; use .csv or .parquet"
-                )
-            )
-            return None
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as error:
+    if path.suffix.lower() not in FORMATS:
         problems.append(
             ImportProblem(
-                name, None, None, f"cannot read the file: {str(error).strip().splitlines()[0]}"
+                name, None, None, f"unsupported file type '{path.suffix}'; use .csv or .parquet"
             )
         )
         return None
+    try:
+        raw = read_file(path)
+    except (UnreadableFileError, OSError) as error:
+        problems.append(ImportProblem(name, None, None, f"cannot read the file: {error}"))
+        return None
 
-    raw.columns = [str(c).strip() for c in raw.columns]
     columns = _columns(store, target)
-    for col in raw.columns:
-        if col not in columns:
+    mapping, clashes = match_headers(raw.headers, list(columns))
+    problems += [ImportProblem(name, None, None, clash) for clash in clashes]
+    for i, header in enumerate(raw.headers):
+        if i not in mapping:
             problems.append(
                 ImportProblem(
                     name,
                     None,
-                    col,
+                    header,
                     f"unknown column for table {target}; expected: {', '.join(columns)}",
                 )
             )
+    found = set(mapping.values())
+    missing_required = []
     for col, (_, required) in columns.items():
-        if required and col not in raw.columns:
-            problems.append(
-                ImportProblem(name, None, col, f"missing required column for table {target}")
+        if required and col not in found:
+            if update and col not in RULES[target].key:
+                missing_required.append(col)  # fine when every row updates an existing key
+            else:
+                problems.append(
+                    ImportProblem(name, None, col, f"missing required column for table {target}")
+                )
+    for row, fields in raw.ragged:
+        problems.append(
+            ImportProblem(
+                name,
+                row,
+                None,
+                f"ragged row: {fields} fields where the header has {len(raw.headers)} "
+                "(a missing or extra separator, or an unquoted separator in a value)",
             )
-    rows = np.arange(1, len(raw) + 1)
+        )
+    rows = np.asarray(raw.rows, dtype=int)
+    positions = {col: i for i, col in sorted(mapping.items(), reverse=True)}  # first header wins
+    numeric = [i for col, i in positions.items() if kind_of(columns[col][0]) in {"whole", "number"}]
+    decimal_comma = uses_decimal_comma(raw, numeric)
+    notes = list(raw.notes) + (["decimal commas read as decimal points"] if decimal_comma else [])
     typed = {}
-    for col in [c for c in raw.columns if c in columns]:
+    for col in [c for c in columns if c in positions]:
+        text = pd.Series([r[positions[col]] for r in raw.cells], dtype=object)
+        if decimal_comma and positions[col] in numeric:
+            text = text.map(lambda v: comma_to_point(v) if isinstance(v, str) else v)
         sql_type, required = columns[col]
-        typed[col] = _convert(raw[col], sql_type, name, col, rows, required, problems)
-    frame = pd.DataFrame(typed, index=raw.index)
+        typed[col] = convert(
+            text,
+            sql_type,
+            col,
+            rows,
+            required,
+            lambda r, message, col=col: problems.append(ImportProblem(name, r, col, message)),
+        )
+    frame = pd.DataFrame(typed)
     _check_values(frame, RULES[target], name, rows, problems)
-    return _Batch(name, target, frame, rows)
+    if notes:
+        notes = [f"{name}: {', '.join(notes)}"]
+    return _Batch(name, target, frame, rows, missing_required, notes=notes)
 
 
 def _columns(store: Store, table: str) -> dict[str, tuple[str, bool]]:
@@ -336,71 +396,6 @@ def _columns(store: Store, table: str) -> dict[str, tuple[str, bool]]:
     }
 
 
-def _as_text(values: pd.Series) -> pd.Series:
-    """Cells as stripped text, None when empty; Parquet dates become ISO dates."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        text = values.dt.strftime("%Y-%m-%d")
-    else:
-        text = values.map(lambda v: v.isoformat() if isinstance(v, date) else v)
-    text = text.map(
-        lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-    )
-    return text.map(lambda v: None if v == "" else v)
-
-
-def _convert(
-    values: pd.Series,
-    sql_type: str,
-    file: str,
-    column: str,
-    rows: np.ndarray,
-    required: bool,
-    problems: list[ImportProblem],
-) -> pd.Series:
-    text = _as_text(values)
-    present = text.notna().to_numpy()
-    if required:
-        for r in rows[~present]:
-            problems.append(ImportProblem(file, int(r), column, "missing value (required)"))
-    kind = sql_type.upper()
-    if kind in {
-        "INTEGER",
-        "BIGINT",
-        "SMALLINT",
-        "TINYINT",
-        "HUGEINT",
-        "DOUBLE",
-        "FLOAT",
-        "REAL",
-    } or kind.startswith("DECIMAL"):
-        numbers = pd.to_numeric(text, errors="coerce").astype(float)
-        finite = np.isfinite(numbers.to_numpy())
-        whole = kind not in {"DOUBLE", "FLOAT", "REAL"} and not kind.startswith("DECIMAL")
-        if whole:
-            bad = present & (~finite | (np.round(numbers.to_numpy()) != numbers.to_numpy()))
-            expected, result = "a whole number", numbers.where(~bad).round().astype("Int64")
-        else:
-            bad = present & ~finite
-            expected, result = "a number", numbers.where(~bad).astype("Float64")
-    elif kind == "DATE":
-        parsed = pd.to_datetime(
-            text.where(text.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", na=False)),
-            format="%Y-%m-%d",
-            errors="coerce",
-        )
-        bad = present & parsed.isna().to_numpy()
-        expected, result = "a date as YYYY-MM-DD", parsed
-    elif kind.startswith("TIMESTAMP"):
-        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-        bad = present & parsed.isna().to_numpy()
-        expected, result = "an ISO timestamp", parsed
-    else:
-        return text
-    for r, v in zip(rows[bad], text[bad], strict=True):
-        problems.append(ImportProblem(file, int(r), column, f"not {expected}: '{v}'"))
-    return result
-
-
 # -- checks ---------------------------------------------------------------------------------
 
 
@@ -414,7 +409,8 @@ def _check_values(
 
     for column, low in rule.minimum.items():
         if column in frame:
-            noun = "negative quantity" if low == 0 else "too small"
+            label = "quantity" if column in QUANTITY_COLUMNS else column.replace("_", " ")
+            noun = f"negative {label}" if low == 0 else "too small"
             report(
                 (frame[column] < low).fillna(False),
                 column,
@@ -461,8 +457,11 @@ def _key_text(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     return text.where(~missing)
 
 
-def _check_keys(store: Store, batches: list[_Batch], problems: list[ImportProblem]) -> None:
-    """Duplicates within the import (across all files of a table) and against the database."""
+def _check_keys(
+    store: Store, batches: list[_Batch], update: bool, problems: list[ImportProblem]
+) -> None:
+    """Duplicates within the import (across all files of a table) and against the database;
+    in update mode a key already in the database marks its row as an update instead."""
     for table in dict.fromkeys(b.table for b in batches):
         rule = RULES[table]
         mine = [b for b in batches if b.table == table]
@@ -495,17 +494,49 @@ def _check_keys(store: Store, batches: list[_Batch], problems: list[ImportProble
                         f"duplicate key {item.key}: also on {where}",
                     )
                 )
+            primary = tuple(columns) == tuple(rule.key)
             for b in usable:
-                for r, key in _existing(store, table, columns, b):
+                hits = _existing(store, table, columns, b, None if primary else rule.key)
+                if primary and update:
+                    b.existing = np.isin(b.rows, [r for r, _ in hits])
+                    continue
+                hint = " (import with update to change it)" if primary else ""
+                for r, key in hits:
                     problems.append(
-                        ImportProblem(b.file, r, label, f"key {key} is already in the database")
+                        ImportProblem(
+                            b.file, r, label, f"key {key} is already in the database{hint}"
+                        )
                     )
+    for b in batches:
+        if b.missing_required:
+            new = b.rows if b.existing is None else b.rows[~b.existing]
+            for r in new:
+                problems.append(
+                    ImportProblem(
+                        b.file,
+                        int(r),
+                        ", ".join(b.missing_required),
+                        f"a new {b.table} row needs column(s) the file does not have: "
+                        + ", ".join(b.missing_required),
+                    )
+                )
 
 
 def _existing(
-    store: Store, table: str, columns: Sequence[str], batch: _Batch
+    store: Store,
+    table: str,
+    columns: Sequence[str],
+    batch: _Batch,
+    other_key: Sequence[str] | None = None,
 ) -> list[tuple[int, str]]:
-    frame = batch.frame[list(columns)].copy()
+    """(row, key) of the batch rows whose ``columns`` are already in the table; with
+    ``other_key`` (a unique column such as a name), only where that database row has a
+    different key (in update mode a row keeps its own name)."""
+    wanted = list(dict.fromkeys([*columns, *(other_key or ())]))
+    if not all(c in batch.frame for c in wanted):
+        wanted = list(columns)
+        other_key = None
+    frame = batch.frame[wanted].copy()
     frame["_row"] = batch.rows
     frame = frame.dropna()
     if frame.empty:
@@ -515,13 +546,16 @@ def _existing(
     try:
         cur.register("_import_keys", frame)
         on = " AND ".join(f't."{c}" = k."{c}"' for c in columns)
+        if other_key:
+            on += " AND NOT (" + " AND ".join(f't."{c}" = k."{c}"' for c in other_key) + ")"
         hits = cur.execute(
             f'SELECT k._row FROM _import_keys k WHERE EXISTS (SELECT 1 FROM "{table}" t WHERE {on}) ORDER BY 1'
         ).fetchall()
     finally:
         cur.close()
     text = _key_text(batch.frame, columns)
-    return [(int(r), text.iloc[int(r) - 1]) for (r,) in hits]
+    index = {int(r): i for i, r in enumerate(batch.rows)}
+    return [(int(r), text.iloc[index[int(r)]]) for (r,) in hits]
 
 
 def _check_references(store: Store, batches: list[_Batch], problems: list[ImportProblem]) -> None:
@@ -565,9 +599,11 @@ def _check_references(store: Store, batches: list[_Batch], problems: list[Import
 # -- writing --------------------------------------------------------------------------------
 
 
-def _write(store: Store, batches: list[_Batch]) -> dict[str, int]:
+def _write(store: Store, batches: list[_Batch]) -> tuple[dict[str, int], dict[str, int]]:
+    """(inserted, updated) rows per table, written in one transaction."""
     cur = store.con
-    written: dict[str, int] = {}
+    inserted: dict[str, int] = {}
+    updated: dict[str, int] = {}
     current = batches[0].file if batches else "(import)"
     cur.execute("BEGIN TRANSACTION")
     try:
@@ -575,20 +611,38 @@ def _write(store: Store, batches: list[_Batch]) -> dict[str, int]:
             current = batch.file
             columns = _columns(store, batch.table)
             names = list(batch.frame.columns)
+            old = batch.existing if batch.existing is not None else np.zeros(len(batch.frame), bool)
+            new_rows, old_rows = batch.frame[~old], batch.frame[old]
             select = ", ".join(f'CAST("{c}" AS {columns[c][0]}) AS "{c}"' for c in names)
-            cur.register("_import_rows", batch.frame)
-            try:
-                cur.execute(
-                    f'INSERT INTO "{batch.table}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in names)}) '
-                    f"SELECT {select} FROM _import_rows"
-                )
-            finally:
-                cur.unregister("_import_rows")
-            written[batch.table] = written.get(batch.table, 0) + len(batch.frame)
+            if len(new_rows):
+                cur.register("_import_rows", new_rows)
+                try:
+                    cur.execute(
+                        f'INSERT INTO "{batch.table}" ({", ".join(f"{chr(34)}{c}{chr(34)}" for c in names)}) '
+                        f"SELECT {select} FROM _import_rows"
+                    )
+                finally:
+                    cur.unregister("_import_rows")
+            key = RULES[batch.table].key
+            changed = [c for c in names if c not in key]
+            if len(old_rows) and changed:
+                sets = ", ".join(f'"{c}" = CAST(k."{c}" AS {columns[c][0]})' for c in changed)
+                on = " AND ".join(f't."{c}" = CAST(k."{c}" AS {columns[c][0]})' for c in key)
+                cur.register("_import_rows", old_rows)
+                try:
+                    cur.execute(
+                        f'UPDATE "{batch.table}" AS t SET {sets} FROM _import_rows k WHERE {on}'
+                    )
+                finally:
+                    cur.unregister("_import_rows")
+            inserted[batch.table] = inserted.get(batch.table, 0) + len(new_rows)
+            updated[batch.table] = updated.get(batch.table, 0) + len(old_rows)
         cur.execute("COMMIT")
-    except duckdb.Error as error:
-        cur.execute("ROLLBACK")
+    except Exception as error:  # noqa: BLE001 - any failure: roll back, refuse cleanly
+        with contextlib.suppress(duckdb.Error):  # already gone: nothing was committed
+            cur.execute("ROLLBACK")
         # A constraint the checks above do not cover: still one clean, all-or-nothing refusal.
-        refusal = ImportProblem(current, None, None, f"the database refused the import: {error}")
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        refusal = ImportProblem(current, None, None, f"the database refused the import: {message}")
         raise ImportValidationError([refusal]) from None
-    return written
+    return inserted, updated
