@@ -12,7 +12,9 @@ MARK = " [unverified]"
 
 _ENTITY = re.compile(r"\b(?:SKU-\d+|PO-\d+|A-\d+|SUP-\d+)\b", re.I)
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-_NUMBER = re.compile(r"(?<![\w.-])-?\d[\d,]*(?:\.\d+)?%?(?![\w-])")
+# A number starts after no word character or decimal point and ends at no word character:
+# "6.9-25" is the two bounds 6.9 and 25, and "HTB646-D" holds no number.
+_NUMBER = re.compile(r"(?<![\w.])(?<![A-Za-z]-)-?\d[\d,]*(?:\.\d+)?%?(?![\w.]\d|\w)")
 _SOURCE_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?%?")  # permissive: '2.13d', '240u' count
 _LIST_ORDINAL = re.compile(r"^\s*\d{1,2}[.)]\s", re.M)
 
@@ -44,6 +46,7 @@ def _source_numbers(text: str) -> set[float]:
             if value is None:
                 continue
             values.add(value)
+            values.add(abs(value))  # '6.9-25' is a range, not minus 25
             if token.endswith("%") or 0 < value <= 1:  # 0.87 and 87% say the same
                 values.update({value * 100, value / 100})
     return values

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     copy_names: bool = Field(
         True, description="in-process model: names in tool calls copied verbatim from the chat"
     )
+    answers: Literal["tools", "model"] = Field(
+        "tools",
+        description="who writes the reply after the tools ran: 'tools' composes it in code from "
+        "their summaries (fast, exact); 'model' lets a large endpoint model write the prose",
+    )
 
     forecast_backend: Literal["local", "dask", "spark", "ray"] = "local"
     dask_address: str | None = None

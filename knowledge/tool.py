@@ -40,6 +40,13 @@ class SopSearchResult(ToolResult):
         ]
         return "\n".join([QUOTE_HEADER, *quotes])
 
+    def summary(self) -> str:
+        """The best passages, each with its citation, framed as quoted reference text."""
+        if not self.passages:
+            return f"No SOP passage matches '{self.query}'."
+        quotes = [f"{p.short_citation}: {excerpt(p.text)}" for p in self.passages[:2]]
+        return "\n".join([QUOTE_HEADER, *quotes])
+
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(
             [{"citation": p.citation, "score": p.score, "path": p.path} for p in self.passages],

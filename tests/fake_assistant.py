@@ -132,7 +132,12 @@ class StockBot(Recording):
         return parsed(text, {"prompt_tokens": 100, "completion_tokens": len(text.split())})
 
 
-def make_assistant(backend, *extra_tools: str) -> Assistant:
+def make_assistant(backend, *extra_tools: str, answers: str = "model") -> Assistant:
+    """An assistant over the fake tools. The scripted backends write their own answers after
+    the tools ran (``answers="model"``, as a large endpoint model does); ``answers="tools"``
+    composes them from the tools' summaries, as the app does with the local model."""
     return Assistant(
-        StockpilotChatModel(backend=backend), ToolContext(store=None), fake_tool_specs(*extra_tools)
+        StockpilotChatModel(backend=backend, answers=answers),
+        ToolContext(store=None),
+        fake_tool_specs(*extra_tools),
     )

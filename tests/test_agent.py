@@ -477,7 +477,8 @@ def test_the_app_backend_is_guarded(tmp_path):
 def test_horizons_are_read_from_the_request_words_the_data_teaches():
     import random
 
-    from assistant.model.argument_guard import horizon_days, resolve_horizons
+    from assistant.model.argument_guard import resolve_horizons
+    from tools.horizons import horizon_days
     from assistant.protocol import Call, Turn
     from finetune.data import HORIZONS, fill_slot
     from finetune.entities import entity_pools

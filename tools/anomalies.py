@@ -95,6 +95,9 @@ class AlertExplanation(ToolResult):
         lines.append(f"SOP: {self.sop_query}")
         return "\n".join(lines)
 
+    def follow_up(self) -> tuple[str, dict]:
+        return "search_sops", {"query": self.sop_query}
+
 
 class ScanResult(ToolResult):
     lookback_days: int

@@ -16,7 +16,14 @@ MAX_HORIZON_DAYS = 84  # 12 weeks
 
 
 def _upper(value):
-    return value.strip().upper().replace(" ", "-") if isinstance(value, str) else value
+    """A code typed loosely ('sku 42', 'htb646 d') is upper-cased; a product name is left as
+    written, for the resolver to match ('citrus hand cream')."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    if len(value.split()) <= 2 and re.search(r"\d", value):
+        return value.upper().replace(" ", "-")
+    return value
 
 
 def _blank_to_none(value):
@@ -145,3 +152,9 @@ def _lower(value):
 def lowered(annotation):
     """Wrap a Literal so 'High' or 'demand spike' validate as 'high' / 'demand_spike'."""
     return Annotated[annotation, BeforeValidator(_blank_to_none), BeforeValidator(_lower)]
+Period = Annotated[
+    str | None,
+    BeforeValidator(_blank_to_none),
+    Field(None, max_length=60, description="past period in words or dates: 'last week', '2026-11'"),
+    Names("date"),
+]

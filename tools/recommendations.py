@@ -73,6 +73,23 @@ class Recommendations(ToolResult):
             return head + " none found."
         return "\n".join([head, *(self._line(r) for r in self.items)])
 
+    def summary(self) -> str:
+        what = "Bought together with" if self.mode == "bought_together" else "Substitutes for"
+        stock = "out of stock" if self.on_hand <= 0 else f"{self.on_hand:g} on hand"
+        head = f"{what} {self.sku} {self.name} ({stock}):"
+        if not self.items:
+            return f"{head} none found in {self.baskets} baskets."
+        lines = []
+        for r in self.items:
+            have = "out of stock" if r.on_hand <= 0 else f"{r.on_hand:g} on hand"
+            why = (
+                f"in {r.together} shared baskets"
+                if self.mode == "bought_together"
+                else f"price {r.price:.2f}"
+            )
+            lines.append(f"{r.rank}. {r.sku} {r.name} ({why}, {have})")
+        return "\n".join([head, *lines])
+
     def _line(self, r: Recommendation) -> str:
         stock = "out of stock" if r.on_hand <= 0 else f"on hand {r.on_hand:g}"
         lift = "n/a" if r.lift is None else f"{r.lift:.1f}"

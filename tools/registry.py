@@ -67,6 +67,11 @@ class ToolResult(BaseModel):
         tool output. None: the reply quotes the head of ``render()``."""
         return None
 
+    def follow_up(self) -> tuple[str, dict] | None:
+        """A call that completes this answer, run in code (an alert explanation -> the SOP
+        for its kind), as (tool name, arguments); None when the answer is complete."""
+        return None
+
 
 class Retriever(Protocol):
     def search(self, query: str, k: int = 3) -> list[Any]: ...

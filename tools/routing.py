@@ -422,6 +422,21 @@ class RoutePlan(ToolResult):
         lines.append("Unserved: " + (", ".join(self.unserved) if self.unserved else "none"))
         return "\n".join(lines)
 
+    def summary(self) -> str:
+        head = (
+            f"Routes from {self.location_id} on {self.date.isoformat()}: {self.vehicles_used} of "
+            f"{self.vehicles_available} vans serve {self.orders - len(self.unserved)} of "
+            f"{self.orders} orders, {self.total_distance_km:.1f} km and {self.total_load_kg:.1f} kg "
+            "in all."
+        )
+        vans = [
+            f"Van {r.vehicle}: {len(r.stops)} stops, {r.distance_km:.1f} km, {r.load_kg:.1f} kg, "
+            f"out {r.depart}, back {r.back}."
+            for r in self.routes
+        ]
+        unserved = f"Not served: {', '.join(self.unserved)}." if self.unserved else ""
+        return "\n".join([head, *vans, unserved]).strip()
+
     def table(self) -> pd.DataFrame:
         rows = [{"vehicle": r.vehicle, **s.model_dump()} for r in self.routes for s in r.stops]
         return pd.DataFrame(

@@ -29,26 +29,19 @@ import re
 from collections.abc import Sequence
 
 from pydantic import ValidationError
+from rapidfuzz import fuzz, process
 
+from assistant.model.slots import fill_slots
 from assistant.protocol import Call, Turn
+from tools.arguments import arguments_of_kind, entity_kind
+from tools.horizons import AMOUNT, horizon_days
 from tools.registry import ToolSpec, failed
 
-CHECKED = {
-    "sku",
-    "location",
-    "category",
-    "supplier",
-    "po_number",
-    "alert_id",
-    "date",
-    "limit",
-    "vehicles",
-    "capacity_kg",
-}
-# Knobs only the user sets: looked up in the user's words and earlier calls, not tool results.
-USER_CHOSEN = {"date", "limit", "vehicles", "capacity_kg"}
-# Of those, the counts: a number the user gave as a duration ("36 days") is not one of them.
-COUNTS = {"limit", "vehicles", "capacity_kg"}
+# Kinds of argument checked against the conversation: entities, and the settings only the user
+# chooses (how many rows, vans, kg, which day), looked up in the user's words and earlier calls,
+# not in tool results. Of those, counts: "36 days" is a duration, not a count.
+CHECKED_KINDS = {"sku", "location", "category", "supplier", "po", "alert", "date", "count"}
+USER_CHOSEN_KINDS = {"date", "count"}
 # Words that name no site, category or supplier on their own: "stockouts in the next 4 weeks"
 # is not ``location="the"``, though "the" is in the conversation.
 # fmt: off
@@ -95,71 +88,42 @@ def names_nothing(value) -> bool:
     return bool(words) and all(w in FUNCTION_WORDS for w in words)
 
 
-WORD_NUMBERS = {
-    w: i
-    for i, w in enumerate(
-        [
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-        ],
-        start=1,
-    )
-}
-UNIT_DAYS = {"d": 1, "day": 1, "week": 7, "wk": 7, "month": 28, "quarter": 84}
-# An amount and a unit; not the digits inside a code such as HTB646-D.
-_AMOUNT = re.compile(
-    r"(?<![\w-])(\d+|"
-    + "|".join(WORD_NUMBERS)
-    + r")\s*-?\s*(days?|d|weeks?|wks?|months?|quarters?)\b"
-)
-NAMED_HORIZONS = [
-    (re.compile(r"\bfortnight\b"), 14),
-    (re.compile(r"\btomorrow\b"), 1),
-    (re.compile(r"\b(?:next|this|coming|the|a)\s+(?:week|wk)\b"), 7),
-    (re.compile(r"\b(?:next|this|coming|the|a)\s+month\b"), 28),
-    (re.compile(r"\bquarter\b"), 84),
-]
-
-
-def horizon_days(text: str) -> int | None:
-    """Days named by an explicit horizon ('next 3 weeks' -> 21, 'fortnight' -> 14), or None
-    when the text names none, or several different ones."""
-    text = text.lower()
-    found = set()
-    for amount, unit in _AMOUNT.findall(text):
-        n = int(amount) if amount.isdigit() else WORD_NUMBERS[amount]
-        found.add(n * UNIT_DAYS[unit.rstrip("s")])
-    if not found:
-        found = {days for pattern, days in NAMED_HORIZONS if pattern.search(text)}
-    return found.pop() if len(found) == 1 else None
-
-
 def resolve_horizons(
-    calls: list[Call], turns: Sequence[Turn], specs: Sequence[ToolSpec]
+    calls: list[Call], turns: Sequence[Turn], specs: Sequence[ToolSpec], today=None
 ) -> tuple[list[Call], list[str]]:
-    """Set ``horizon_days`` from the latest request's words where it names one horizon."""
+    """Set the horizon from the latest request's words where it names one horizon."""
     request = next((t.content for t in reversed(turns) if t.role == "user"), "")
-    days = horizon_days(request)
-    takes = {s.name for s in specs if "horizon_days" in s.request.model_fields}
+    days = horizon_days(request, today)
     if days is None:
         return calls, []
+    by_name = {spec.name: spec for spec in specs}
     resolved, changed = [], []
     for call in calls:
-        if call.name in takes and call.arguments.get("horizon_days") != days:
-            changed.append(f"{call.name}.horizon_days={days}")
-            call = Call(call.name, {**call.arguments, "horizon_days": days})
+        spec = by_name.get(call.name)
+        for key in arguments_of_kind(spec.request, "horizon") if spec else []:
+            if call.arguments.get(key) != days:
+                changed.append(f"{call.name}.{key}={days}")
+                call = Call(call.name, {**call.arguments, key: days})
         resolved.append(call)
     return resolved, changed
+
+
+def repair_names(calls: list[Call], specs: Sequence[ToolSpec]) -> tuple[list[Call], list[str]]:
+    """A tool name the model made up ('forecast') becomes the registered one it plainly means;
+    one that means none stays, for the agent to report back."""
+    names = [spec.name for spec in specs]
+    repaired, notes = [], []
+    for call in calls:
+        if call.name not in names:
+            best = process.extractOne(call.name, names, scorer=fuzz.WRatio)
+            if best and best[1] >= NAME_SCORE:
+                notes.append(f"{best[0]}: tool name '{call.name}' read as {best[0]}")
+                call = Call(best[0], call.arguments)
+        repaired.append(call)
+    return repaired, notes
+
+
+NAME_SCORE = 86
 
 
 def drop_unsaid(
@@ -168,7 +132,7 @@ def drop_unsaid(
     """(calls without unmentioned optional filters, ['tool.argument=value', ...] dropped)."""
     text = conversation_text(turns)
     said = "\n".join(t.content for t in turns if t.role == "user")
-    counts = _AMOUNT.sub(" ", said.lower())  # "next 36 days" names a horizon, not 36 rows
+    counts = AMOUNT.sub(" ", said.lower())  # "next 36 days" names a horizon, not 36 rows
     by_name = {spec.name: spec for spec in specs}
     kept, dropped = [], []
     for call in calls:
@@ -181,14 +145,17 @@ def drop_unsaid(
         for key, value in call.arguments.items():
             optional = key in fields and not fields[key].is_required()
             source = text
-            if key in USER_CHOSEN:  # the user's words, or the same setting in an earlier call
+            kind = entity_kind(spec.request, key)
+            if (
+                kind in USER_CHOSEN_KINDS
+            ):  # the user's words, or the same setting in an earlier call
                 earlier = [
                     str(c.arguments[key]) for t in turns for c in t.calls if key in c.arguments
                 ]
-                source = "\n".join([counts if key in COUNTS else said, *earlier])
+                source = "\n".join([counts if kind == "count" else said, *earlier])
             unknown = key not in fields
             unsaid = not mentioned(value, source) or names_nothing(value)
-            if unknown or (key in CHECKED and optional and unsaid):
+            if unknown or (kind in CHECKED_KINDS and optional and unsaid):
                 dropped.append(f"{call.name}.{key}={value!r}")
             else:
                 arguments[key] = value
@@ -253,11 +220,12 @@ def repair_choices(
 
 
 class ArgumentGuard:
-    """Wraps any backend: its replies' calls carry only filters the conversation mentioned,
-    and horizons computed from the request's words."""
+    """Wraps any backend: its replies' calls name registered tools, carry only filters the
+    conversation mentioned, have each entity slot read from the user's words (with a resolver
+    over the workspace) and horizons computed from the request's words."""
 
-    def __init__(self, backend):
-        self.backend = backend
+    def __init__(self, backend, resolver=None):
+        self.backend, self.resolver = backend, resolver
 
     def __getattr__(self, name):  # name, loaded, generator, ... of the wrapped backend
         return getattr(self.backend, name)
@@ -266,10 +234,16 @@ class ArgumentGuard:
         reply = self.backend.respond(turns, specs, on_token)
         if reply.calls:
             unguarded = reply.calls
-            calls, dropped = drop_unsaid(unguarded, turns, specs)
+            calls, renamed = repair_names(unguarded, specs)
+            calls, dropped = drop_unsaid(calls, turns, specs)
             calls, mended, invalid = repair_choices(calls, specs)
-            reply.calls, resolved = resolve_horizons(calls, turns, specs)
-            dropped, resolved = dropped + invalid, mended + resolved
+            filled, misplaced, today = [], [], None
+            if self.resolver is not None:
+                calls, filled, misplaced = fill_slots(calls, turns, specs, self.resolver)
+                today = self.resolver.store.today()
+            reply.calls, horizons = resolve_horizons(calls, turns, specs, today)
+            dropped = dropped + invalid + misplaced
+            resolved = renamed + mended + filled + horizons
             if dropped or resolved:  # kept so the evaluation can score the model alone too
                 reply.stats["dropped_arguments"] = dropped
                 reply.stats["resolved_arguments"] = resolved

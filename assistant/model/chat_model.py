@@ -23,9 +23,13 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from assistant.answers import quote_result
+from assistant.compose import compose, degenerate, free_text, pending_follow_up
 from assistant.model.backends import Reply
 from assistant.protocol import CALL_OPEN, Call, Turn
-from tools.registry import ToolSpec, failed, load_tools
+from tools.registry import ToolRun, ToolSpec, failed, load_tools
+
+PARSE_ERROR_CALL_ID = "parse-error"  # the tool turn that reports an unreadable call
+ANSWER_WRITERS = ("tools", "model")  # who writes the reply after the tools ran
 
 
 def to_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
@@ -89,6 +93,9 @@ class StockpilotChatModel(BaseChatModel):
 
     backend: Any
     tool_names: list[str] | None = None
+    # "tools": the reply is composed in code from the tools' summaries (the small local model
+    # only picks tools); "model": the model writes it from the results (a large endpoint model).
+    answers: str = "tools"
 
     @property
     def _llm_type(self) -> str:
@@ -114,13 +121,30 @@ class StockpilotChatModel(BaseChatModel):
         tool_names: list[str] | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        composed = self._composed(messages)
+        if composed is not None:
+            return ChatResult(generations=[ChatGeneration(message=to_message(composed))])
         on_token = CallHider(run_manager.on_llm_new_token) if run_manager else None
         turns = to_turns(messages)
         reply = self.backend.respond(turns, self._specs(tool_names), on_token)
         if on_token:
             on_token.flush()
-        reply = answer_instead_of_repeating(turns, reply)
+        reply = without_runaway(answer_instead_of_repeating(turns, reply))
         return ChatResult(generations=[ChatGeneration(message=to_message(reply))])
+
+    def _composed(self, messages: Sequence[BaseMessage]) -> Reply | None:
+        """After the tools ran: the completing call, or the reply composed from their results
+        (None: the model writes it, or must retry an unreadable call)."""
+        last = messages[-1] if messages else None
+        if self.answers != "tools" or not isinstance(last, ToolMessage):
+            return None
+        if last.tool_call_id == PARSE_ERROR_CALL_ID:
+            return None
+        runs = runs_since_request(messages)
+        follow = pending_follow_up(runs)
+        if follow is not None:
+            return Reply("", calls=[Call(*follow)], stats={"composed": True})
+        return Reply(compose(runs), stats={"composed": True})
 
     def _stream(
         self,
@@ -135,13 +159,18 @@ class StockpilotChatModel(BaseChatModel):
         result: dict = {}
 
         def work():
-            hider = CallHider(pieces.put)
+            hider = CallHider(RunawayStop(pieces.put))
             try:
+                composed = self._composed(messages)
+                if composed is not None:
+                    result["reply"] = composed
+                    pieces.put(composed.text)
+                    return
                 turns = to_turns(messages)
                 reply = self.backend.respond(turns, self._specs(tool_names), hider)
                 hider.flush()
-                result["reply"] = answer_instead_of_repeating(turns, reply)
-                if result["reply"] is not reply:
+                result["reply"] = without_runaway(answer_instead_of_repeating(turns, reply))
+                if result["reply"].text != reply.text:
                     pieces.put(result["reply"].text)
             except Exception as error:  # surfaced in the consuming thread
                 result["error"] = error
@@ -188,6 +217,42 @@ def answer_instead_of_repeating(turns: list[Turn], reply: Reply) -> Reply:
         return reply
     stats = dict(reply.stats, fallback="repeated call answered from its result")
     return Reply(quote_result(results[-1].content), stats=stats)
+
+
+def runs_since_request(messages: Sequence[BaseMessage]) -> list[ToolRun]:
+    """The tool runs of the current request (after its user message), in order."""
+    runs: list[ToolRun] = []
+    for message in messages:
+        if isinstance(message, HumanMessage):
+            runs = []
+        elif isinstance(message, ToolMessage) and message.tool_call_id != PARSE_ERROR_CALL_ID:
+            run = message.artifact
+            runs.append(
+                run
+                if isinstance(run, ToolRun)
+                else ToolRun(message.name or "?", {}, None, message.text, 0.0)
+            )
+    return runs  # fmt: skip
+
+
+def without_runaway(reply: Reply) -> Reply:
+    """A free-text reply that ran away is replaced: it never reaches the user."""
+    if reply.calls or reply.parse_error or not degenerate(reply.text):
+        return reply
+    return Reply(free_text(reply.text), stats=dict(reply.stats, runaway=True))
+
+
+class RunawayStop:
+    """Streams text until it runs away, then holds the rest back (the final reply replaces it)."""
+
+    def __init__(self, on_token):
+        self.on_token, self.text, self.stopped = on_token, "", False
+
+    def __call__(self, piece: str) -> None:
+        self.text += piece
+        self.stopped = self.stopped or degenerate(self.text)
+        if not self.stopped:
+            self.on_token(piece)
 
 
 def _json(args: dict) -> str:

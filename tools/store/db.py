@@ -7,7 +7,6 @@ from here, so no tool can peek at the hidden future.
 
 from __future__ import annotations
 
-import difflib
 import re
 import threading
 from collections.abc import Sequence
@@ -29,35 +28,39 @@ class UnknownEntityError(ValueError):
         super().__init__(f"{argument}: unknown {argument} '{value}'.{hint}")
 
 
+class AmbiguousEntityError(UnknownEntityError):
+    """A mention that fits several entities: the message asks which one, listing them."""
+
+    def __init__(self, argument: str, value: object, candidates: Sequence[str]):
+        self.argument, self.value, self.suggestions = argument, value, list(candidates)
+        listed = ", ".join(self.suggestions[:-1]) + f" or {self.suggestions[-1]}"
+        ValueError.__init__(
+            self, f"{argument}: '{value}' could be {listed}. Which one do you mean?"
+        )
+
+
 def normalise_code(text: str, prefix: str) -> str:
     """'po 4512', 'PO4512', '4512' -> 'PO-4512'; 'a17' -> 'A-17'."""
     digits = re.sub(r"^\s*" + re.escape(prefix) + r"[\s#:_-]*", "", str(text).strip(), flags=re.I)
     return f"{prefix}-{digits.strip().upper()}"
 
 
-def _series_filter(
-    prefix: str,
-    skus: Sequence[str] | None,
-    location_id: str | None,
-    start: date | None,
-    end: date | None,
-) -> tuple[str, list]:
-    """' AND ...' clauses (values bound, never formatted) for the usual time-series filters:
-    SKUs, one location, an inclusive date range. ``prefix`` is a table alias like 's.'."""
-    sql, params = "", []
-    if skus is not None:
-        sql += f" AND {prefix}sku IN (SELECT unnest(?::VARCHAR[]))"
-        params.append(list(skus))
-    if location_id:
-        sql += f" AND {prefix}location_id = ?"
-        params.append(location_id)
-    if start:
-        sql += f" AND {prefix}date >= ?"
-        params.append(start)
-    if end:
-        sql += f" AND {prefix}date <= ?"
-        params.append(end)
-    return sql, params
+Condition = tuple[str, object]  # a SQL clause with one ``?``, and the value bound to it
+
+
+def _where(conditions: Sequence[Condition]) -> tuple[str, list]:
+    """' WHERE a AND b' from the conditions whose value is given (not None or ''), with their
+    values to bind; values are never formatted into SQL. An empty list is given: it matches
+    nothing, as an empty selection of SKUs should."""
+    kept = [(clause, value) for clause, value in conditions if value is not None and value != ""]
+    if not kept:
+        return "", []
+    return " WHERE " + " AND ".join(clause for clause, _ in kept), [value for _, value in kept]
+
+
+def _among(column: str, values: Sequence[str] | None) -> Condition:
+    """``column`` is one of ``values`` (no filter when None)."""
+    return f"{column} IN (SELECT unnest(?::VARCHAR[]))", None if values is None else list(values)
 
 
 class Store:
@@ -83,6 +86,11 @@ class Store:
 
     def query(self, sql: str, params: Sequence | dict | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()
+
+    def select(self, sql: str, conditions: Sequence[Condition], order: str) -> pd.DataFrame:
+        """``sql`` filtered by the given ``conditions`` and sorted by ``order``."""
+        where, params = _where(conditions)
+        return self.query(f"{sql}{where} ORDER BY {order}", params)
 
     def scalar(self, sql: str, params: Sequence | dict | None = None):
         row = self.con.execute(sql, params or []).fetchone()
@@ -118,19 +126,19 @@ class Store:
         return {t: int(self.scalar(f'SELECT count(*) FROM "{t}"')) for t in tables}
 
     # -- entities (resolve what users type into keys) -----------------------------------
+    @property
+    def resolver(self):
+        """The workspace's entity resolver (tools.resolver), built on first use."""
+        if getattr(self, "_resolver", None) is None:
+            from tools.resolver import Resolver  # the resolver reads through this store
+
+            self._resolver = Resolver(self)
+        return self._resolver
+
     def product(self, sku: str) -> dict:
-        """Exact code first; then the same letters and number typed loosely ('sku 42', 'SKU00042')."""
-        sku = str(sku).strip().upper()
-        df = self.query("SELECT * FROM products WHERE sku = ?", [sku])
-        if df.empty:
-            df = self.query(
-                "SELECT * FROM products WHERE regexp_replace(sku, '[^A-Z]', '', 'g') = ? "
-                "AND ltrim(regexp_replace(sku, '[^0-9]', '', 'g'), '0') = ?",
-                [re.sub(r"[^A-Z]", "", sku), re.sub(r"[^0-9]", "", sku).lstrip("0")],
-            )
-        if len(df) != 1:
-            raise UnknownEntityError("sku", sku, self._near(sku, "SELECT sku FROM products"))
-        return df.iloc[0].to_dict()
+        """A product from its code, a loose code ('sku 42', 'SKU00042') or its name."""
+        code = self.resolver.sku(sku)
+        return self.query("SELECT * FROM products WHERE sku = ?", [code]).iloc[0].to_dict()
 
     def products(
         self, category: str | None = None, skus: Sequence[str] | None = None
@@ -153,71 +161,54 @@ class Store:
         ]
 
     def resolve_category(self, category: str) -> str:
-        cats = {c.lower(): c for c in self.categories()}
-        key = category.strip().lower()
-        for candidate in (key, key.rstrip("s")):
-            if candidate in cats:
-                return cats[candidate]
-        raise UnknownEntityError(
-            "category", category, difflib.get_close_matches(key, list(cats), n=3)
-        )
+        """A category from its name, part of it, a plural, a typo or an everyday word."""
+        return self.resolver.category(category)
 
     def location(self, location: str) -> dict:
-        """Accepts an id ('BER'), a name ('Berlin DC') or a city ('berlin')."""
-        text = str(location).strip()
-        df = self.query(
-            "SELECT * FROM locations WHERE lower(location_id) = lower(?) OR lower(name) = lower(?) OR lower(city) = lower(?)",
-            [text, text, text],
-        )
-        if df.empty:
-            df = self.query("SELECT * FROM locations WHERE contains(lower(?), lower(city))", [text])
-        if len(df) != 1:
-            raise UnknownEntityError(
-                "location", location, self._near(text, "SELECT city FROM locations")
-            )
-        return df.iloc[0].to_dict()
+        """Accepts an id ('BER'), a name ('Berlin DC'), a city ('berlin'), typos included."""
+        key = self.resolver.location(location)
+        return self.query("SELECT * FROM locations WHERE location_id = ?", [key]).iloc[0].to_dict()
 
     def locations(self) -> pd.DataFrame:
         return self.query("SELECT * FROM locations ORDER BY location_id")
 
     def supplier(self, supplier: str) -> dict:
-        """Accepts an id ('SUP-003') or a (partial, case-insensitive) name."""
-        text = str(supplier).strip()
-        df = self.query(
-            "SELECT * FROM suppliers WHERE lower(supplier_id) = lower(?) OR lower(name) = lower(?)",
-            [text, text],
-        )
-        if df.empty:
-            df = self.query("SELECT * FROM suppliers WHERE contains(lower(name), lower(?))", [text])
-        if len(df) != 1:
-            raise UnknownEntityError(
-                "supplier", supplier, self._near(text, "SELECT name FROM suppliers")
-            )
-        return df.iloc[0].to_dict()
+        """Accepts an id ('SUP-003'), the name or a distinctive (typo'd) part of it."""
+        key = self.resolver.supplier(supplier)
+        return self.query("SELECT * FROM suppliers WHERE supplier_id = ?", [key]).iloc[0].to_dict()
 
     def suppliers(self) -> pd.DataFrame:
         return self.query("SELECT * FROM suppliers ORDER BY supplier_id")
 
-    def _near(self, text: str, sql: str) -> list[str]:
-        names = [str(r[0]) for r in self.con.execute(sql).fetchall()]
-        lower = {n.lower(): n for n in names}
-        return [
-            lower[m] for m in difflib.get_close_matches(text.lower(), list(lower), n=3, cutoff=0.6)
-        ]
-
     # -- time series ------------------------------------------------------------------
+    def series(
+        self,
+        sql: str,
+        skus: Sequence[str] | None = None,
+        location_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        alias: str = "",
+    ) -> pd.DataFrame:
+        """The one time-series query: rows of ``sql`` for some SKUs, one location and an
+        inclusive date range, in series order (sku, location, date). ``alias`` is the table
+        alias whose columns filter, like 's.'."""
+        a = alias
+        conditions = [
+            _among(f"{a}sku", skus),
+            (f"{a}location_id = ?", location_id),
+            (f"{a}date >= ?", start),
+            (f"{a}date <= ?", end),
+        ]
+        return self.select(sql, conditions, f"{a}sku, {a}location_id, {a}date")
+
     def series_keys(
         self, location_id: str | None = None, skus: Sequence[str] | None = None
     ) -> pd.DataFrame:
         """The (sku, location_id) pairs that have stock records."""
-        sql, params = "SELECT DISTINCT sku, location_id FROM inventory WHERE 1=1", []
-        if location_id:
-            sql += " AND location_id = ?"
-            params.append(location_id)
-        if skus is not None:
-            sql += " AND sku IN (SELECT unnest(?::VARCHAR[]))"
-            params.append(list(skus))
-        return self.query(sql + " ORDER BY sku, location_id", params)
+        conditions = [("location_id = ?", location_id), _among("sku", skus)]
+        sql = "SELECT DISTINCT sku, location_id FROM inventory"
+        return self.select(sql, conditions, "sku, location_id")
 
     def sales(
         self,
@@ -229,11 +220,9 @@ class Store:
         """Daily recorded sales joined with end-of-day stock: date, sku, location_id, units, on_hand."""
         sql = (
             "SELECT s.date, s.sku, s.location_id, s.units, i.on_hand FROM sales s "
-            "LEFT JOIN inventory i USING (date, sku, location_id) WHERE 1=1"
+            "LEFT JOIN inventory i USING (date, sku, location_id)"
         )
-        where, params = _series_filter("s.", skus, location_id, start, end)
-        sql += where
-        return self.query(sql + " ORDER BY s.sku, s.location_id, s.date", params)
+        return self.series(sql, skus, location_id, start, end, alias="s.")
 
     def demand_history(
         self,
@@ -248,11 +237,9 @@ class Store:
         """
         sql = (
             "SELECT i.date, i.sku, i.location_id, coalesce(s.units, 0) AS units, i.on_hand "
-            "FROM inventory i LEFT JOIN sales s USING (date, sku, location_id) WHERE 1=1"
+            "FROM inventory i LEFT JOIN sales s USING (date, sku, location_id)"
         )
-        where, params = _series_filter("i.", skus, location_id, start, end)
-        sql += where
-        return self.query(sql + " ORDER BY i.sku, i.location_id, i.date", params)
+        return self.series(sql, skus, location_id, start, end, alias="i.")
 
     def inventory(
         self,
@@ -261,9 +248,7 @@ class Store:
         start: date | None = None,
         end: date | None = None,
     ) -> pd.DataFrame:
-        where, params = _series_filter("", skus, location_id, start, end)
-        sql = "SELECT * FROM inventory WHERE 1=1" + where
-        return self.query(sql + " ORDER BY sku, location_id, date", params)
+        return self.series("SELECT * FROM inventory", skus, location_id, start, end)
 
     def stock_positions(
         self, location_id: str | None = None, skus: Sequence[str] | None = None
@@ -284,8 +269,9 @@ class Store:
     def purchase_order(self, po_number: str) -> dict:
         po = normalise_code(po_number, "PO")
         df = self.query("SELECT * FROM purchase_orders WHERE po_number = ?", [po])
-        if df.empty:
-            raise UnknownEntityError("po_number", po)
+        if df.empty:  # 'purchase order 4512', '#4512'
+            po = self.resolver.po(po_number)
+            df = self.query("SELECT * FROM purchase_orders WHERE po_number = ?", [po])
         return df.iloc[0].to_dict()
 
     def po_lines(
@@ -299,39 +285,23 @@ class Store:
         """PO lines joined with their header (supplier, location, dates, status)."""
         sql = (
             "SELECT l.*, p.supplier_id, p.location_id, p.order_date, p.promised_date, p.status, "
-            "p.received_date AS po_received_date FROM po_lines l JOIN purchase_orders p USING (po_number) WHERE 1=1"
+            "p.received_date AS po_received_date FROM po_lines l JOIN purchase_orders p USING (po_number)"
         )
-        params: list = []
-        for column, values in (
-            ("p.po_number", po_numbers),
-            ("p.status", statuses),
-            ("l.sku", skus),
-        ):
-            if values is not None:
-                sql += f" AND {column} IN (SELECT unnest(?::VARCHAR[]))"
-                params.append(list(values))
-        if supplier_id:
-            sql += " AND p.supplier_id = ?"
-            params.append(supplier_id)
-        if location_id:
-            sql += " AND p.location_id = ?"
-            params.append(location_id)
-        return self.query(sql + " ORDER BY p.po_number, l.line_no", params)
+        conditions = [
+            _among("p.po_number", po_numbers),
+            _among("p.status", statuses),
+            _among("l.sku", skus),
+            ("p.supplier_id = ?", supplier_id),
+            ("p.location_id = ?", location_id),
+        ]
+        return self.select(sql, conditions, "p.po_number, l.line_no")
 
     def promotions(
         self, skus: Sequence[str] | None = None, start: date | None = None, end: date | None = None
     ) -> pd.DataFrame:
-        sql, params = "SELECT * FROM promotions WHERE 1=1", []
-        if skus is not None:
-            sql += " AND sku IN (SELECT unnest(?::VARCHAR[]))"
-            params.append(list(skus))
-        if start:
-            sql += " AND end_date >= ?"
-            params.append(start)
-        if end:
-            sql += " AND start_date <= ?"
-            params.append(end)
-        return self.query(sql + " ORDER BY start_date, sku", params)
+        """Promotions of some SKUs that overlap the inclusive range start..end."""
+        conditions = [_among("sku", skus), ("end_date >= ?", start), ("start_date <= ?", end)]
+        return self.select("SELECT * FROM promotions", conditions, "start_date, sku")
 
     # -- customer orders ------------------------------------------------------------------
     def deliveries(self, delivery_date: date, location_id: str) -> pd.DataFrame:
@@ -341,22 +311,17 @@ class Store:
         )
 
     def order_lines(self, start: date | None = None, end: date | None = None) -> pd.DataFrame:
-        sql = "SELECT l.order_id, o.order_date, o.location_id, l.sku, l.qty FROM customer_order_lines l JOIN customer_orders o USING (order_id) WHERE 1=1"
-        params: list = []
-        if start:
-            sql += " AND o.order_date >= ?"
-            params.append(start)
-        if end:
-            sql += " AND o.order_date <= ?"
-            params.append(end)
-        return self.query(sql + " ORDER BY l.order_id, l.sku", params)
+        sql = "SELECT l.order_id, o.order_date, o.location_id, l.sku, l.qty FROM customer_order_lines l JOIN customer_orders o USING (order_id)"
+        conditions = [("o.order_date >= ?", start), ("o.order_date <= ?", end)]
+        return self.select(sql, conditions, "l.order_id, l.sku")
 
     # -- alerts and forecasts (the two tables tools write) -----------------------------
     def alert(self, alert_id: str) -> dict:
         aid = normalise_code(alert_id, "A")
         df = self.query("SELECT * FROM alerts WHERE alert_id = ?", [aid])
-        if df.empty:
-            raise UnknownEntityError("alert_id", aid)
+        if df.empty:  # 'alert 9', 'A09'
+            aid = self.resolver.alert(alert_id)
+            df = self.query("SELECT * FROM alerts WHERE alert_id = ?", [aid])
         return df.iloc[0].to_dict()
 
     def alerts(
@@ -366,18 +331,14 @@ class Store:
         severity: str | None = None,
         sku: str | None = None,
     ) -> pd.DataFrame:
-        sql, params = "SELECT * FROM alerts WHERE 1=1", []
-        for column, value in (
-            ("status", status),
-            ("kind", kind),
-            ("severity", severity),
-            ("sku", sku),
-        ):
-            if value:
-                sql += f" AND {column} = ?"
-                params.append(value)
+        conditions = [
+            ("status = ?", status),
+            ("kind = ?", kind),
+            ("severity = ?", severity),
+            ("sku = ?", sku),
+        ]
         order = "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END"
-        return self.query(sql + f" ORDER BY {order}, end_date DESC, alert_id", params)
+        return self.select("SELECT * FROM alerts", conditions, f"{order}, end_date DESC, alert_id")
 
     def replace_table(self, table: str, frame: pd.DataFrame) -> None:
         """Atomically replace a tool-written table (alerts, forecasts) with ``frame``."""
@@ -404,6 +365,4 @@ class Store:
         start: date | None = None,
         end: date | None = None,
     ) -> pd.DataFrame:
-        where, params = _series_filter("", skus, location_id, start, end)
-        sql = "SELECT * FROM forecasts WHERE 1=1" + where
-        return self.query(sql + " ORDER BY sku, location_id, date", params)
+        return self.series("SELECT * FROM forecasts", skus, location_id, start, end)

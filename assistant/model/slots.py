@@ -1,0 +1,184 @@
+"""The user's words fill and correct a call's entity slots, by kind.
+
+The model picks the tool; the entity resolver (tools.resolver) reads which sites, categories,
+suppliers, SKUs, POs and alerts the latest request names, and each mention goes into the slot of
+its kind: "hamberg" is the Hamburg site whatever slot the model put it in, and a supplier name is
+never a location. A request that refers to an earlier result ("the first one", "that supplier",
+"their open orders") takes the entity from that result or from the earlier call, never the
+digits of the words ("first" is not ``sku='1'``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.protocol import Call, Turn
+from tools.arguments import arguments_of_kind
+from tools.registry import ToolSpec, failed
+from tools.resolver import GENERIC
+from tools.store.db import UnknownEntityError
+
+KINDS = ("sku", "location", "category", "supplier", "po", "alert")
+ORDINALS = {
+    "first": 0, "1st": 0, "top": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+    "4th": 3, "fifth": 4, "5th": 4, "last": -1, "bottom": -1,
+}  # fmt: skip
+_ORDINAL = re.compile(
+    r"\b(?:the\s+)?(" + "|".join(ORDINALS) + r")\s*(?:one|sku|item|product|row|line|po|order|"
+    r"alert|supplier|vendor|site|location|result|entry)?s?\b(?!\s+\d)"
+    r"|\b(?:number|no\.|#)\s*(\d{1,2})\b"
+)
+_REFERENCE = re.compile(
+    r"\b(?:it|its|it's|that|this|those|these|them|their|they|theirs|same|said|him|her|"
+    r"that one|this one)\b"
+)
+_CODES = {
+    "sku": re.compile(r"\bSKU-\d+\b"),
+    "po": re.compile(r"\bPO-\d+\b"),
+    "alert": re.compile(r"\bA-\d+\b"),
+    "supplier": re.compile(r"\bSUP-\d+\b"),
+}
+
+
+def ordinal(text: str) -> int | None:
+    """Which row 'the first one', 'the 2nd sku', 'number 3', 'the last one' points at."""
+    match = _ORDINAL.search(text.lower())
+    if match is None:
+        return None
+    return ORDINALS[match.group(1)] if match.group(1) else int(match.group(2)) - 1
+
+
+def _latest_request(turns: Sequence[Turn]) -> tuple[str, int]:
+    for i in range(len(turns) - 1, -1, -1):
+        if turns[i].role == "user":
+            return turns[i].content, i
+    return "", len(turns)
+
+
+def _earlier(turns: Sequence[Turn], before: int) -> tuple[str | None, list[Call]]:
+    """(the last successful tool result, the calls) of the exchanges before the latest request."""
+    result, calls = None, []
+    for turn in turns[:before]:
+        calls += turn.calls
+        if turn.role == "tool" and not failed(turn.content):
+            result = turn.content
+    return result, calls
+
+
+def entities_in(result: str, kind: str, resolver) -> list[str]:
+    """Keys of ``kind`` in a tool result, in the order its rows list them."""
+    if kind in ("supplier", "location"):
+        keys = [m.key for m in resolver.mentions_of(result, kind) if m.key]
+        if kind == "supplier":
+            ids = _CODES["supplier"].findall(result)
+            keys = ids or keys
+        return list(dict.fromkeys(keys))
+    pattern = _CODES.get(kind)
+    return list(dict.fromkeys(pattern.findall(result))) if pattern else []
+
+
+def _resolves(resolver, kind: str, value) -> str | None:
+    try:
+        return resolver.key(kind, str(value))
+    except (UnknownEntityError, ValueError):
+        return None
+
+
+def fill_slots(
+    calls: list[Call], turns: Sequence[Turn], specs: Sequence[ToolSpec], resolver
+) -> tuple[list[Call], list[str], list[str]]:
+    """(calls, set notes, dropped notes) with every entity slot read from the user's words."""
+    request, at = _latest_request(turns)
+    mentions = resolver.mentions(request)
+    row = ordinal(request)
+    refers = row is not None or bool(_REFERENCE.search(request.lower()))
+    result, earlier_calls = _earlier(turns, at)
+    by_name = {spec.name: spec for spec in specs}
+    out, notes, dropped = [], [], []
+    for call in calls:
+        spec = by_name.get(call.name)
+        if spec is None:
+            out.append(call)
+            continue
+        args = dict(call.arguments)
+        taken = {kind: arguments_of_kind(spec.request, kind) for kind in KINDS}
+        for kind, names in taken.items():
+            if not names:
+                continue
+            name = names[0]
+            value = _slot_value(kind, name, args, spec, mentions, row, refers, result,
+                                earlier_calls, resolver, request)  # fmt: skip
+            if value is _DROP:
+                dropped.append(f"{call.name}.{name}={args.pop(name)!r}")
+            elif value is not None and value != args.get(name):
+                before = _resolves(resolver, kind, args[name]) if name in args else None
+                args[name] = value
+                if before != _resolves(resolver, kind, value):
+                    notes.append(f"{call.name}.{name}={value}")
+        _move_misplaced(call.name, args, spec, taken, resolver, notes, dropped)
+        out.append(Call(call.name, args))
+    return out, notes, dropped
+
+
+_DROP = object()
+
+
+def _slot_value(kind, name, args, spec, mentions, row, refers, result, earlier, resolver, request):
+    """The value a slot should hold (None: leave the model's, _DROP: remove it)."""
+    mine = [m for m in mentions if m.kind == kind]
+    if mine:
+        keys = {m.key for m in mine if not m.ambiguous}
+        if len(mine) == 1 and mine[0].ambiguous:
+            current = _resolves(resolver, kind, args[name]) if name in args else None
+            # the tool asks which one, listing the candidates
+            return None if current in mine[0].candidates else request[mine[0].start : mine[0].end]
+        if len(keys) == 1:
+            return resolver.display(kind, keys.pop())
+        return None  # several named: the model chose among them
+    if row is not None and result is not None and kind in ("sku", "po", "alert", "supplier"):
+        found = entities_in(result, kind, resolver)
+        if found and -len(found) <= row < len(found):
+            return resolver.display(kind, found[row])
+    if refers and name not in args:
+        for call in reversed(earlier):
+            for key, value in call.arguments.items():
+                if key == name and value not in (None, ""):
+                    return value
+        found = entities_in(result, kind, resolver) if result else []
+        required = spec.request.model_fields[name].is_required()
+        if len(found) == 1 or (found and required):
+            return resolver.display(kind, found[0])
+    return None
+
+
+def _move_misplaced(tool, args, spec, taken, resolver, notes, dropped) -> None:
+    """A value in the wrong slot ('Weser Cosmetics' as location) moves to the slot of its kind,
+    or, if the tool takes none, is dropped when optional ('SKUs' is no category)."""
+    for kind in ("location", "category", "supplier"):
+        for name in taken.get(kind, []):
+            if name not in args or _resolves(resolver, kind, args[name]) is not None:
+                continue
+            value = args[name]
+            other = next(
+                (k for k in ("location", "category", "supplier") if k != kind
+                 and _resolves(resolver, k, value) is not None), None,
+            )  # fmt: skip
+            target = taken.get(other, [None])[0] if other else None
+            if target and target not in args:
+                args[target] = resolver.display(other, _resolves(resolver, other, value))
+                notes.append(f"{tool}.{target}={args[target]}")
+            if not spec.request.model_fields[name].is_required() and (
+                target or names_nothing(value)
+            ):
+                dropped.append(f"{tool}.{name}={args.pop(name)!r}")
+
+
+# Words that name no entity on their own: "the 3 riskiest SKUs" is not ``category="SKUs"``.
+NOTHING = GENERIC | {"sku", "skus", "stock", "inventory", "stuff", "everything", "anything", "all",
+                     "the", "a", "an", "this", "that", "it", "them", "next", "same", "other", "any"}  # fmt: skip
+
+
+def names_nothing(value) -> bool:
+    found = re.findall(r"[a-z0-9]+", str(value).lower())
+    return bool(found) and all(w in NOTHING for w in found)
