@@ -30,13 +30,13 @@ from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import ConfigDict
 
 from assistant import grounding
-from assistant.model.chat_model import PARSE_ERROR_CALL_ID
 from assistant.protocol import CALL_OPEN
 from tools.registry import ToolContext, ToolRun, ToolSpec, agent_tools, call_tool
 
 MAX_TOOL_CALLS_PER_QUESTION = 4  # bounds retries after invalid calls, too
 MAX_PARSE_RETRIES = 1  # unreadable tool calls reported back to the model per question
 NO_ANSWER = "I could not find an answer to that in the data."
+PARSE_ERROR_CALL_ID = "parse-error"
 _LIMIT_NODE = ToolCallLimitMiddleware.__name__
 log = logging.getLogger(__name__)
 
@@ -317,8 +317,6 @@ class Assistant:
         history = self.messages(session_id)
         sources = [m.text for m in history if isinstance(m, HumanMessage | ToolMessage)]
         sources += [question] + [r.render() for r in runs] + [str(r.arguments) for r in runs]
-        # a reply composed from the tools' own summaries holds only what the tools wrote
-        sources += [s for r in runs if r.ok and (s := r.result.summary())]
         report = grounding.check(raw, sources)
         text = grounding.mark_unsupported(raw, report) if raw else ("" if notice else NO_ANSWER)
         return AssistantReply(
@@ -342,15 +340,14 @@ class Assistant:
         return reply
 
 
-def build_backend(settings, guard: bool = True, resolver=None):
+def build_backend(settings, guard: bool = True):
     """The configured backend (rules / endpoint / embedded or local folder + adapter) behind
-    the argument guard, which reads entity slots from the user's words with ``resolver``
-    (the workspace's tools.resolver); the agent and the evaluation both use this, so they
-    always score what the app runs (``guard=False`` measures the model alone)."""
+    the argument guard; the agent and the evaluation both use this, so they always score
+    what the app runs (``guard=False`` measures the model alone)."""
     from assistant.model.argument_guard import ArgumentGuard
 
     backend = _model_backend(settings)
-    return ArgumentGuard(backend, resolver) if guard else backend
+    return ArgumentGuard(backend) if guard else backend
 
 
 def _model_backend(settings):
@@ -393,22 +390,19 @@ def _model_backend(settings):
     return LocalBackend(loaded, agent_tools(), settings.max_new_tokens, settings.copy_names)
 
 
-def build_chat_model(settings, resolver=None) -> BaseChatModel:
+def build_chat_model(settings) -> BaseChatModel:
     """The configured backend behind one chat model (embedded / local folder / endpoint)."""
     from assistant.model.chat_model import StockpilotChatModel
 
-    return StockpilotChatModel(
-        backend=build_backend(settings, resolver=resolver), answers=settings.answers
-    )
+    return StockpilotChatModel(backend=build_backend(settings))
 
 
 def build_assistant(settings, model: BaseChatModel | None = None) -> Assistant:
     from assistant.context import open_context
     from assistant.traces import open_tracer
 
-    ctx = open_context(settings, read_only=True)
     return Assistant(
-        model or build_chat_model(settings, ctx.store.resolver),
-        ctx,
+        model or build_chat_model(settings),
+        open_context(settings, read_only=True),
         tracer=open_tracer(settings),
     )
