@@ -57,6 +57,14 @@ def alerts(
     run_tool("scan_anomalies", {}, read_only=False)
 
 
+@app.command("briefing")
+def briefing(as_json: bool = typer.Option(False, "--json", help="print the full result")) -> None:
+    """Morning briefing: stock-outs next 7 days, new and critical alerts, late POs, top actions."""
+    from assistant.tool_cli import run_tool
+
+    run_tool("briefing", {}, as_json=as_json)
+
+
 @app.command()
 def chat(show_tools: bool = True) -> None:
     """Chat with the assistant in the terminal (streaming, shows tool calls)."""

@@ -27,6 +27,9 @@ CAPABILITY_MODULES = (
     "tools.routing",
     "tools.suppliers",
     "tools.supplier_email",
+    "tools.whatif",
+    "tools.history",
+    "tools.briefing",
     "tools.recommendations",
     "knowledge.tool",
 )

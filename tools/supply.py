@@ -265,7 +265,7 @@ def project(o: Outlook) -> Projection:
         (inside["series"].to_numpy(int), inside["day"].to_numpy(int)),
         inside["qty"].to_numpy(float),
     )
-    stock, first_out, cover, short = _expected_path(o.on_hand, receipts, o.demand)
+    stock, first_out, cover, short, days_out = _expected_path(o.on_hand, receipts, o.demand)
     risk = _risk_by_day(o, receipts)
     cum_mean, cum_var = np.cumsum(o.demand, axis=1), np.cumsum(o.variance, axis=1)
     position = o.on_hand[:, None] + np.cumsum(receipts, axis=1)
@@ -285,23 +285,26 @@ def project(o: Outlook) -> Projection:
         probability=risk[:, -1] if n else [],
         need=np.ceil(need - 1e-9),
         units_short=short,
+        stockout_days=days_out,
     )
     return Projection(summary, stock, receipts, risk)
 
 
 def _expected_path(on_hand, receipts, demand):
     """Day-by-day stock at expected demand with lost sales; first day it runs out; days of cover
-    (days until the projected stock, receipts included, runs out); units short."""
+    (days until the projected stock, receipts included, runs out); units short; days out."""
     n, h = demand.shape
     stock = np.zeros((n, h))
     first_out = np.full(n, -1)
     cover = np.full(n, np.nan)
     short = np.zeros(n)  # expected demand not served (lost sales) over the horizon
+    days_out = np.zeros(n, dtype=int)  # days that end with no stock
     level = on_hand.astype(float).copy()
     for t in range(h):
         available = level + receipts[:, t]
         end = available - demand[:, t]
         short += np.maximum(-end, 0.0)
+        days_out += (end <= 0) & (demand[:, t] > 0)
         new = (end <= 0) & (first_out < 0)
         first_out[new] = t
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -313,7 +316,7 @@ def _expected_path(on_hand, receipts, demand):
     with np.errstate(divide="ignore", invalid="ignore"):
         beyond = np.where(daily[rest] > 0, h + level[rest] / daily[rest], MAX_DAYS_OF_COVER)
     cover[rest] = beyond
-    return stock, first_out, np.minimum(cover, MAX_DAYS_OF_COVER), short
+    return stock, first_out, np.minimum(cover, MAX_DAYS_OF_COVER), short, days_out
 
 
 def _stockout_chance(cum_mean, cum_var, available):
