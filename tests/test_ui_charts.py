@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+import plotly.graph_objects as go
 
 from tools.forecasting import ForecastDay, ForecastResult
 from tools.inventory import InboundPO, LocationProjection, StockProjectionResult
@@ -49,12 +49,18 @@ def test_forecast_chart_draws_history_mean_and_both_intervals():
         {"date": [START - timedelta(d) for d in range(28, 0, -1)], "units": np.arange(28)}
     )
     fig = forecast_figure(forecast_result(), history)
-    ax = fig.axes[0]
-    labels = [line.get_label() for line in ax.get_lines()]
-    assert labels == ["recorded sales", "forecast (ETS)"]
-    assert len(ax.collections) == 2  # 95% and 80% bands
-    assert list(ax.get_lines()[1].get_ydata()) == [5.0] * 14
-    assert "SKU-00001" in ax.get_title()
+    named = [t for t in fig.data if t.showlegend is not False]
+    assert [t.name for t in named] == [
+        "recorded sales",
+        "95% interval",
+        "80% interval",
+        "forecast (ETS)",
+    ]
+    bands = [t for t in fig.data if t.fill == "tonexty"]
+    assert [list(t.y[:2]) for t in bands] == [[2.0, 2.0], [3.0, 3.0]]  # the lower edges
+    assert list(named[-1].y) == [5.0] * 14
+    assert "SKU-00001" in fig.layout.title.text and "14 days" in fig.layout.title.text
+    assert fig.layout.legend.orientation == "h"  # under the plot, never over the data
 
 
 def test_projection_chart_marks_reorder_point_and_inbound_po():
@@ -92,11 +98,13 @@ def test_projection_chart_marks_reorder_point_and_inbound_po():
         locations=[loc],
         days=days,
     )
-    ax = projection_figure(result).axes[0]
-    labels = [line.get_label() for line in ax.get_lines()]
-    assert "MUC projected on hand" in labels
-    assert "MUC reorder point 55" in labels
-    assert [t.get_text() for t in ax.texts] == ["PO-1339 +120"]
+    fig = projection_figure(result)
+    names = [t.name for t in fig.data]
+    assert "MUC projected on hand" in names
+    assert "MUC reorder point 55" in names
+    po_marker = fig.data[names.index(f"PO-1339 +120 expected {START + timedelta(4)}")]
+    assert list(po_marker.text) == ["PO-1339 +120"]
+    assert f"promised {START + timedelta(3)}" in po_marker.hovertemplate
 
 
 def route_plan() -> RoutePlan:
@@ -147,13 +155,19 @@ def test_route_map_draws_a_closed_path_per_vehicle_and_unserved_orders():
         }
     )
     depot = {"lat": 52.52, "lon": 13.405}
-    ax = route_figure(route_plan(), depot, coords).axes[0]
-    paths = ax.get_lines()
-    assert [p.get_label() for p in paths] == ["V1: 2 stops, 12.5 km", "V2: 1 stops, 8 km"]
-    assert list(paths[0].get_xdata()) == [13.405, 13.5, 13.6, 13.405]  # depot -> stops -> depot
-    assert list(paths[1].get_ydata()) == [52.52, 52.4, 52.52]
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "unserved (1)" in legend and "depot BER" in legend
+    fig = route_figure(route_plan(), depot, coords)
+    paths = fig.data[:2]
+    assert [p.name for p in paths] == [
+        "Van 1: 2 stops, 12.5 km, 20 kg",
+        "Van 2: 1 stops, 8 km, 10 kg",
+    ]
+    assert list(paths[0].x) == [13.405, 13.5, 13.6, 13.405]  # depot -> stops -> depot
+    assert list(paths[1].y) == [52.52, 52.4, 52.52]
+    assert list(paths[0].text) == ["", "1", "2", ""]  # numbered stops
+    assert paths[0].line.color != paths[1].line.color  # one colour per van
+    names = [t.name for t in fig.data]
+    assert "unserved (1)" in names and "depot BER" in names
+    assert fig.layout.xaxis.visible is False  # a plan view without a basemap
 
 
 def test_reply_chart_comes_from_the_last_charted_tool(store):
@@ -166,7 +180,7 @@ def test_reply_chart_comes_from_the_last_charted_tool(store):
     assert run.ok, run.error
     other = ToolRun("stockout_risk", {}, None, "not charted", 0.0)
     fig = chart_for_reply(AssistantReply(text="", raw_text="", tool_runs=[run, other]), store)
-    assert isinstance(fig, Figure)
-    history = fig.axes[0].get_lines()[0]
-    assert history.get_label() == "recorded sales" and len(history.get_xdata()) == 56
+    assert isinstance(fig, go.Figure)
+    history = fig.data[0]
+    assert history.name == "recorded sales" and len(history.x) == 56
     assert chart_for_reply(AssistantReply(text="", raw_text="", tool_runs=[other]), store) is None

@@ -15,7 +15,7 @@ from assistant.model.rules import RulesBackend
 from assistant.settings import load_settings
 from tools.registry import Evidence, ToolResult, ToolRun
 from ui.chat import AnswerView, final_markdown, main_table, passages, safe_table, sources_markdown
-from ui.chat_tab import write_csv
+from ui.tables import write_csv
 
 
 class RankedResult(ToolResult):
@@ -71,7 +71,7 @@ def test_finished_step_shows_duration_render_and_table_head():
     assert step.content.startswith("12 SKUs at risk")
     assert "| SKU-00000 |" in step.content and "| SKU-00007 |" in step.content
     assert "SKU-00008" not in step.content  # only the head in the chat
-    assert "4 more rows in the result table" in step.content
+    assert "4 more rows in the answer's table" in step.content
     assert "_Evidence: from inventory; 2026-11-30_" in step.content
 
 
@@ -107,7 +107,7 @@ def test_events_become_steps_then_the_grounded_answer_in_order():
     ]
     assert messages[0].content == "Let me check. "
     # the streamed draft is replaced by the grounding-checked final text
-    assert messages[-1].content == "SKU-00000 is at risk."
+    assert messages[-1].content == "[SKU-00000](#open/sku/SKU-00000) is at risk."
 
 
 def test_final_answer_carries_drafts_verbatim_and_flags_unverified_items():
@@ -180,6 +180,6 @@ def test_a_real_rules_answer_converts_to_a_tool_step_and_a_table(rules_assistant
     messages = view.messages()
     assert messages[0].metadata["title"] == "Tool: stockout_risk(horizon_days=7)"
     assert messages[0].metadata["status"] == "done"
-    assert messages[-1].content.startswith("Stock-out risk")
+    assert "](#open/sku/SKU-" in messages[-1].content  # SKU ids are links
     name, table = main_table(view.reply)
     assert name == "stockout_risk" and "sku" in table.columns and len(table) > 0

@@ -105,8 +105,10 @@ def test_missing_database_is_a_readable_error(tmp_path):
 def test_app_builds_all_tabs_without_touching_the_model(tmp_path):
     app = build_app(load_settings(data_dir=tmp_path, model_source="rules"))
     labels = [b.label for b in app.blocks.values() if type(b).__name__ == "Tab"]
-    assert labels == ["Chat", "Charts", "Alerts", "Supplier desk", "Data"]
+    assert labels[:6] == ["Home", "Chat", "Charts", "Alerts", "Supplier desk", "Data"]
     assert app.workspace._assistant is None
+    header = next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "header")
+    assert header.value == "## Stockpilot"  # no model, adapter or paths for planners to read
 
 
 def test_auth_is_user_colon_password():

@@ -17,22 +17,15 @@ from ui.alerts import build_alerts_tab  # noqa: E402
 from ui.charts_tab import build_charts_tab  # noqa: E402
 from ui.chat_tab import build_chat_tab  # noqa: E402
 from ui.data_tab import build_data_tab  # noqa: E402
+from ui.home import build_home_tab  # noqa: E402
+from ui.navigate import Screens, wire_links  # noqa: E402
 from ui.suppliers import build_suppliers_tab  # noqa: E402
 from ui.workspace import Workspace  # noqa: E402
 
 MODEL_CONCURRENCY = 2  # events at once; the CPU model gains nothing from more
 
 
-def header_markdown(settings: Settings) -> str:
-    adapter = (
-        f", adapter {settings.adapter_path}"
-        if settings.model_source not in {"rules"} and settings.adapter_path
-        else ""
-    )
-    return (
-        f"## Stockpilot\n<small>Model: {settings.model_source}{adapter} | data: "
-        f"`{settings.database}` | drafts are never sent</small>"
-    )
+HEADER = "## Stockpilot"  # for planners: no model, adapter or file paths up here
 
 
 def build_app(settings: Settings, assistant=None) -> gr.Blocks:
@@ -40,18 +33,24 @@ def build_app(settings: Settings, assistant=None) -> gr.Blocks:
     not given; tests pass one with a scripted model."""
     workspace = Workspace(settings, assistant)
     with gr.Blocks(title="Stockpilot", analytics_enabled=False) as app:
-        gr.Markdown(header_markdown(settings), elem_id="header")
-        with gr.Tabs():
+        gr.Markdown(HEADER, elem_id="header")
+        with gr.Tabs(selected="home", elem_id="tabs") as tabs:
+            with gr.Tab("Home", id="home"):
+                home_table = build_home_tab(app, workspace)
             with gr.Tab("Chat", id="chat"):
-                build_chat_tab(workspace)
-            with gr.Tab("Charts", id="charts"):
-                build_charts_tab(app, workspace)
+                chat = build_chat_tab(workspace)
+            with gr.Tab("Charts", id="charts") as charts_tab:
+                charts = build_charts_tab(app, workspace)
             with gr.Tab("Alerts", id="alerts"):
-                build_alerts_tab(app, workspace)
+                alerts = build_alerts_tab(app, workspace)
             with gr.Tab("Supplier desk", id="suppliers"):
-                build_suppliers_tab(app, workspace)
+                suppliers = build_suppliers_tab(app, workspace)
             with gr.Tab("Data", id="data"):
                 build_data_tab(app, workspace)
+        # the charts are drawn when their tab is opened, not on page load (the briefing first)
+        charts_tab.select(charts.draw, charts.inputs, charts.charts)
+        screens = Screens(tabs, chat, charts, alerts, suppliers)
+        wire_links(app, workspace, screens, [home_table, chat.table, suppliers.late])
     app.workspace = workspace  # for tests and the launcher
     return app
 

@@ -1,5 +1,8 @@
-"""Turn the assistant's streamed events into Gradio chat messages, and pull out what the side
-panels show: the main result table and the SOP passages cited. Pure functions, no Gradio events.
+"""Turn the assistant's streamed events into Gradio chat messages, and pull out what stays with
+each answer: its table, chart and the SOP passages it cited. Pure functions, no Gradio events.
+
+Everything a tool or the model wrote is data: it is escaped (``assistant.safe_text``) before it
+is shown as Markdown, and only the ids we link (ui.links) are links.
 """
 
 from __future__ import annotations
@@ -12,6 +15,23 @@ import gradio as gr
 import pandas as pd
 
 from tools.registry import ToolRun
+from ui.links import escape_markdown, safe_linked
+from ui.tables import asks_in_weeks, present, weekly
+
+try:
+    from assistant.safe_text import code_block, markdown_table
+except ImportError:  # RELIABILITY's module mid-edit in the shared tree
+
+    def code_block(text: object, info: str = "text") -> str:
+        body = str(text).replace("```", "` ` `")
+        return f"```{info}\n{body}\n```"
+
+    def markdown_table(frame: pd.DataFrame, max_rows: int | None = None) -> str:
+        shown = frame if max_rows is None else frame.head(max_rows)
+        safe = shown.astype(str).map(lambda v: escape_markdown(v).replace("|", "\\|"))
+        safe.columns = [escape_markdown(c) for c in shown.columns]
+        return safe.to_markdown(index=False)
+
 
 MAX_STEP_ROWS = 8  # rows of a result shown inside the chat; the full table is in the side panel
 MAX_RENDER_CHARS = 700
@@ -22,7 +42,7 @@ def format_arguments(arguments: dict | None) -> str:
 
 
 def step_title(name: str, arguments: dict | None) -> str:
-    return f"Tool: {name}({format_arguments(arguments)})"
+    return escape_markdown(f"Tool: {name}({format_arguments(arguments)})")
 
 
 def safe_table(result: Any) -> pd.DataFrame | None:
@@ -46,23 +66,23 @@ def evidence_line(result: Any) -> str:
         bits.append(evidence.period)
     if evidence.method:
         bits.append(evidence.method)
-    return ("_Evidence: " + "; ".join(bits) + "_") if bits else ""
+    return ("_Evidence: " + escape_markdown("; ".join(bits)) + "_") if bits else ""
 
 
 def step_content(run: ToolRun) -> str:
     """What a finished tool step shows when opened: the text the model read, the head of the
     table, and where the numbers come from."""
     if not run.ok:
-        return f"**Failed:** {run.error}"
+        return f"**Failed:** {escape_markdown(run.error)}"
     text = run.render()
     if len(text) > MAX_RENDER_CHARS:
         text = text[:MAX_RENDER_CHARS] + " ..."
-    parts = [text]
+    parts = [escape_markdown(text)]
     table = safe_table(run.result)
     if table is not None and len(table):
-        parts.append(table.head(MAX_STEP_ROWS).to_markdown(index=False))
+        parts.append(markdown_table(present(table.head(MAX_STEP_ROWS))))
         if len(table) > MAX_STEP_ROWS:
-            parts.append(f"_{len(table) - MAX_STEP_ROWS} more rows in the result table._")
+            parts.append(f"_{len(table) - MAX_STEP_ROWS} more rows in the answer's table._")
     parts.append(evidence_line(run.result))
     return "\n\n".join(p for p in parts if p)
 
@@ -90,7 +110,7 @@ class _Step:
             metadata["log"] = "failed"
         content = step_content(self.run)
         if self.checked:
-            content += "\n\n_Arguments checked: " + "; ".join(self.checked) + "_"
+            content += "\n\n_Arguments checked: " + escape_markdown("; ".join(self.checked)) + "_"
         return gr.ChatMessage(role="assistant", content=content, metadata=metadata)
 
 
@@ -146,21 +166,22 @@ class AnswerView:
 
 
 def final_markdown(reply: Any, documents: bool = True) -> str:
-    """The answer, any document a tool drafted (verbatim; ``documents=False`` where the caller
-    shows it elsewhere), a note on unverified figures and the SOP sections cited."""
-    parts = [reply.text]
+    """The answer (escaped, ids linked), any document a tool drafted (verbatim in a code block;
+    ``documents=False`` where the caller shows it elsewhere), a note on unverified figures and
+    the SOP sections cited."""
+    parts = [safe_linked(reply.text)]
     if documents:
-        parts += [f"```text\n{doc}\n```" for doc in _deliverables(reply)]
+        parts += [code_block(doc) for doc in _deliverables(reply)]
     unsupported = list(getattr(getattr(reply, "grounding", None), "unsupported", []) or [])
     if unsupported:
         parts.append(
             f"_{len(unsupported)} item(s) marked [unverified] do not appear in the tool results: "
-            + ", ".join(unsupported[:6])
+            + escape_markdown(", ".join(unsupported[:6]))
             + "_"
         )
     citations = [p_citation(p) for p in passages(reply)]
     if citations:
-        parts.append("Sources: " + "; ".join(dict.fromkeys(citations)))
+        parts.append("Sources: " + escape_markdown("; ".join(dict.fromkeys(citations))))
     return "\n\n".join(p for p in parts if p)
 
 
@@ -198,16 +219,73 @@ def sources_markdown(found: list[Any]) -> str:
     return "\n".join(blocks)
 
 
+# Tools whose table is not the evidence: a draft's is its PO list (the e-mail is the point),
+# SOP search's is its passages (shown as sources). They give the table only when nothing else does.
+SECONDARY_TABLES = ("draft_supplier_email", "search_sops")
+
+
 def main_table(reply: Any) -> tuple[str, pd.DataFrame] | None:
-    """The table of the last successful tool call that produced rows (for the sortable table and
-    the CSV download): a ranked SKU list, alerts, PO lines, route stops..."""
-    for run in reversed(getattr(reply, "tool_runs", []) or []):
+    """The answer's table: the first successful tool call with rows (a ranked SKU list, alerts,
+    PO lines, route stops...), before drafts' and SOP searches' tables."""
+    found = []
+    for run in getattr(reply, "tool_runs", []) or []:
         if not run.ok:
             continue
         table = safe_table(run.result)
         if table is not None and len(table):
-            return run.name, table
-    return None
+            found.append((run.name not in SECONDARY_TABLES, run, table))
+    primary = [f for f in found if f[0]] or found
+    if not primary:
+        return None
+    _, run, table = primary[0]
+    return run.name, table
+
+
+@dataclass
+class Evidence:
+    """What stays with one answer: its question, table (every row, for people), chart, sources."""
+
+    number: int
+    question: str
+    tool: str | None = None
+    call: str = ""
+    table: pd.DataFrame | None = None  # presented: human labels, percentages, dates
+    rollup: str = ""  # how the rows were rolled up, '' for as the tool gave them
+    figure: Any = None
+    sources: str = ""
+
+    @property
+    def choice(self) -> str:
+        what = f": {self.tool}" if self.tool else ""
+        return f"{self.number}. {self.question[:60]}{what}"
+
+    def title(self) -> str:
+        if self.table is None:
+            return f"### Answer {self.number}\n_This answer has no table._"
+        rows = f"{len(self.table)} rows" + (f", {self.rollup}" if self.rollup else "")
+        return f"### Answer {self.number}: {escape_markdown(self.call)} ({rows})"
+
+
+def answer_evidence(
+    number: int, question: str, reply: Any, figure: Any = None, rerun: Any = None
+) -> Evidence:
+    """The evidence of one final reply. ``rerun(run)`` may return the same call with every row
+    (a call cut to its top-N); a question asked in weeks gets daily rows as weeks."""
+    found = main_table(reply)
+    evidence = Evidence(number, question, figure=figure, sources=sources_markdown(passages(reply)))
+    if found is None:
+        return evidence
+    name, frame = found
+    run = next(r for r in reply.tool_runs if r.name == name and r.ok)
+    evidence.tool, evidence.call = name, f"{name}({format_arguments(run.arguments)})"
+    full = rerun(run) if rerun is not None else None
+    if full is not None and full.ok and (bigger := safe_table(full.result)) is not None:
+        frame = bigger if len(bigger) > len(frame) else frame
+    if asks_in_weeks(question) and (rolled := weekly(frame)) is not None:
+        frame = rolled
+        evidence.rollup = "weekly: units summed, stock as at the week's last day"
+    evidence.table = present(frame)
+    return evidence
 
 
 def user_message(text: str) -> gr.ChatMessage:

@@ -1,27 +1,34 @@
-"""The Supplier desk: pick a supplier or a late PO, get an editable e-mail draft from the
-assistant, copy it into your mail client. Nothing is ever sent from here."""
+"""The Supplier desk: suppliers with late or at-risk POs first, an editable e-mail draft for a PO
+or a supplier (To is the supplier's contact), and the follow-up drafts for every supplier with
+something late at once, to copy or download. Nothing is ever sent from here.
+
+Drafts come straight from the ``draft_supplier_email`` tool (the assistant adds nothing to a
+draft but latency). A draft that fails leaves the text box as the user left it.
+"""
 
 from __future__ import annotations
 
 import logging
-import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
 from tools.registry import ToolRun
-from ui.chat import AnswerView, final_markdown
+from ui.links import escape_markdown
+from ui.tables import export_path, present
 from ui.workspace import NoDataError, Workspace
 
 log = logging.getLogger(__name__)
 
 DRAFT_TOOL = "draft_supplier_email"
-LATE_COLUMNS = [
+PO_COLUMNS = [
     "po_number",
     "supplier_id",
     "supplier_name",
     "location_id",
+    "state",
     "promised_date",
     "days_late",
     "expected_arrival",
@@ -29,43 +36,53 @@ LATE_COLUMNS = [
 ]
 
 
-def po_question(po_number: str) -> str:
-    return f"Draft an email to the supplier about {po_number}"
-
-
-def supplier_question(supplier_id: str, name: str) -> str:
-    return f"Draft an email to supplier {name} ({supplier_id}) about their late POs"
-
-
-def late_orders_frame(run: ToolRun) -> pd.DataFrame:
-    """One row per late PO from a ``supplier_orders(status='late')`` run."""
-    if not run.ok or run.result is None:
-        return pd.DataFrame(columns=LATE_COLUMNS)
+def orders_frame(*runs: ToolRun) -> pd.DataFrame:
+    """One row per PO from ``supplier_orders`` runs (late, at risk), latest first."""
     rows = [
         {
             "po_number": o.po_number,
             "supplier_id": o.supplier_id,
             "supplier_name": getattr(o, "supplier_name", ""),
             "location_id": o.location_id,
+            "state": o.state.replace("_", " "),
             "promised_date": o.promised_date,
             "days_late": o.days_late,
             "expected_arrival": getattr(o, "expected_arrival", None),
             "lines": len(o.lines),
         }
+        for run in runs
+        if run.ok and run.result is not None
         for o in getattr(run.result, "orders", [])
     ]
-    return pd.DataFrame(rows, columns=LATE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=PO_COLUMNS).drop_duplicates("po_number")
+    return frame.sort_values(["days_late", "po_number"], ascending=[False, True])
 
 
 def po_choices(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    def when(r) -> str:
+        return f"{r.days_late} d late" if r.state == "late" else r.state
+
     return [
-        (f"{r.po_number} - {r.supplier_name} - {r.days_late} d late", r.po_number)
+        (f"{r.po_number} - {r.supplier_name or r.supplier_id} - {when(r)}", r.po_number)
         for r in frame.itertuples()
     ]
 
 
-def supplier_choices(suppliers: pd.DataFrame) -> list[tuple[str, str]]:
-    return [(f"{r.name} ({r.supplier_id})", r.supplier_id) for r in suppliers.itertuples()]
+def supplier_choices(suppliers: pd.DataFrame, orders: pd.DataFrame) -> list[tuple[str, str]]:
+    """Suppliers with late POs first, then at-risk ones, then the rest; each says why."""
+    late = orders[orders["state"] == "late"]["supplier_id"].value_counts()
+    risk = orders[orders["state"] == "at risk"]["supplier_id"].value_counts()
+    rows = []
+    for r in suppliers.itertuples():
+        n_late, n_risk = int(late.get(r.supplier_id, 0)), int(risk.get(r.supplier_id, 0))
+        why = (
+            ", ".join([f"{n_late} late"] * bool(n_late) + [f"{n_risk} at risk"] * bool(n_risk))
+            or "nothing late"
+        )
+        rows.append(
+            ((-n_late, -n_risk, r.name), (f"{r.name} ({r.supplier_id}): {why}", r.supplier_id))
+        )
+    return [choice for _, choice in sorted(rows)]
 
 
 def email_text(result: Any) -> str:
@@ -73,15 +90,20 @@ def email_text(result: Any) -> str:
     return result.deliverable() or result.render()
 
 
-def draft_from_reply(reply: Any) -> str | None:
-    """The e-mail the assistant's draft_supplier_email call produced, if it made one."""
-    for run in reversed(reply.tool_runs):
-        if run.name == DRAFT_TOOL and run.ok and run.result is not None:
-            return email_text(run.result)
-    return None
+def write_drafts(text: str) -> str:
+    path = export_path("supplier-drafts", ".txt")
+    path.write_text(text, encoding="utf-8")
+    return str(path)
 
 
-def build_suppliers_tab(app: gr.Blocks, workspace: Workspace) -> None:
+@dataclass
+class SuppliersHandles:
+    po_outputs: list  # what open_po / open_supplier return
+    supplier_outputs: list
+    late: gr.Dataframe  # its id cells open like links
+
+
+def build_suppliers_tab(app: gr.Blocks, workspace: Workspace) -> SuppliersHandles:
     """Components and events of the Supplier desk (call inside a ``gr.Tab``)."""
     gr.Markdown(
         "Drafts only: nothing is sent from Stockpilot. Edit the draft, copy it, send it "
@@ -89,85 +111,123 @@ def build_suppliers_tab(app: gr.Blocks, workspace: Workspace) -> None:
     )
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
-            po = gr.Dropdown(label="Late purchase order", choices=[], elem_id="late-po")
+            supplier = gr.Dropdown(
+                label="Supplier (late or at risk first)", choices=[], elem_id="supplier"
+            )
+            draft_supplier = gr.Button("Draft e-mail to this supplier", elem_id="draft-supplier")
+            po = gr.Dropdown(label="Late or at-risk purchase order", choices=[], elem_id="late-po")
             draft_po = gr.Button(
                 "Draft e-mail about this PO", variant="primary", elem_id="draft-po"
             )
-            supplier = gr.Dropdown(label="Supplier", choices=[], elem_id="supplier")
-            draft_supplier = gr.Button("Draft e-mail to this supplier", elem_id="draft-supplier")
             refresh = gr.Button("Refresh lists", size="sm")
             late = gr.Dataframe(
-                label="Late purchase orders", interactive=False, max_height=300, elem_id="late-pos"
+                label="Late and at-risk purchase orders",
+                interactive=False,
+                max_height=320,
+                elem_id="late-pos",
             )
         with gr.Column(scale=3):
             draft = gr.Textbox(
                 label="E-mail draft (editable, not sent)",
-                lines=18,
+                lines=16,
                 max_lines=40,
                 interactive=True,
                 buttons=["copy"],
                 elem_id="email-draft",
             )
             answer = gr.Markdown(elem_id="draft-answer")
+            with gr.Accordion("Follow-ups for all suppliers", open=False, elem_id="all-drafts-box"):
+                draft_all = gr.Button(
+                    "Draft follow-ups for every supplier with late or at-risk POs",
+                    elem_id="draft-all",
+                )
+                all_note = gr.Markdown(elem_id="all-drafts-note")
+                all_table = gr.Dataframe(
+                    interactive=False, visible=False, elem_id="all-drafts-table"
+                )
+                all_text = gr.Textbox(
+                    label="All drafts (copy into your mail client)",
+                    lines=10,
+                    buttons=["copy"],
+                    elem_id="all-drafts",
+                )
+                all_file = gr.DownloadButton(
+                    "Download all drafts", visible=False, size="sm", elem_id="download-drafts"
+                )
 
     def load_lists():
         try:
             with workspace.reading() as ctx:
                 suppliers = ctx.store.suppliers()
-            run = workspace.call("supplier_orders", {"status": "late"})
+            runs = [workspace.call("supplier_orders", {"status": s}) for s in ("late", "at_risk")]
         except NoDataError as error:
             return gr.update(choices=[]), gr.update(choices=[]), pd.DataFrame(), str(error)
-        frame = late_orders_frame(run)
-        note = "" if run.ok else f"Could not list late POs: {run.error}"
-        first = frame["po_number"].iloc[0] if len(frame) else None
+        frame = orders_frame(*runs)
+        note = "; ".join(f"Could not list POs: {r.error}" for r in runs if not r.ok)
+        suppliers_sorted = supplier_choices(suppliers, frame)
         return (
-            gr.update(choices=po_choices(frame), value=first),
-            gr.update(choices=supplier_choices(suppliers)),
-            frame,
-            note,
-        )
+            gr.update(choices=po_choices(frame), value=frame["po_number"].iloc[0] if len(frame) else None),
+            gr.update(choices=suppliers_sorted, value=suppliers_sorted[0][1] if suppliers_sorted else None),
+            present(frame),
+            escape_markdown(note),
+        )  # fmt: skip
 
-    def ask_for_draft(question: str, fallback_arguments: dict):
-        """Ask the assistant; when its model did not call the drafting tool, call it directly
-        (and say so) so that the desk works with weak models too."""
-        yield gr.skip(), f'_Asking the assistant: "{question}" ..._'
-        view = AnswerView()
+    def all_drafts():
         try:
-            for kind, payload in workspace.stream(question, uuid.uuid4().hex):
-                view.add(kind, payload)
-        except Exception as error:
-            log.exception("drafting failed")
-            yield gr.skip(), f"Drafting failed: {type(error).__name__}: {error}"
-            return
-        text = draft_from_reply(view.reply)
-        note = final_markdown(view.reply, documents=False)  # the draft is in the text box
-        if text is None:
-            run = workspace.call(DRAFT_TOOL, fallback_arguments)
-            if not run.ok:
-                yield "", note + f"\n\n**No draft:** {run.error}"
-                return
-            text = email_text(run.result)
-            note += (
-                f"\n\n_The assistant did not call `{DRAFT_TOOL}`, so the draft comes straight "
-                "from the tool._"
-            )
-        yield text, note
+            run = workspace.call(DRAFT_TOOL, {})
+        except NoDataError as error:
+            return str(error), None, gr.skip(), gr.update(visible=False)
+        if not run.ok:
+            return f"**No drafts:** {escape_markdown(run.error)}", None, gr.skip(), gr.update()
+        result = run.result
+        text = result.deliverable() or ""
+        table = result.table() if hasattr(result, "table") else None
+        note = escape_markdown(result.summary() or result.render())
+        file = gr.update(value=write_drafts(text), visible=True) if text else gr.update()
+        shown = gr.update(value=present(table), visible=True) if table is not None else gr.skip()
+        return note, shown, text, file
 
-    def draft_for_po(po_number: str | None):
-        if not po_number:
-            yield gr.skip(), "_Pick a late PO first._"
-            return
-        yield from ask_for_draft(po_question(po_number), {"po_number": po_number})
-
-    def draft_for_supplier(supplier_id: str | None):
-        if not supplier_id:
-            yield gr.skip(), "_Pick a supplier first._"
-            return
-        with workspace.reading() as ctx:
-            name = ctx.store.supplier(supplier_id)["name"]
-        yield from ask_for_draft(supplier_question(supplier_id, name), {"supplier": supplier_id})
-
-    draft_po.click(draft_for_po, [po], [draft, answer])
-    draft_supplier.click(draft_for_supplier, [supplier], [draft, answer])
+    draft_po.click(lambda p, t: open_po(workspace, p, t), [po, draft], [po, draft, answer])
+    draft_supplier.click(
+        lambda s, t: open_supplier(workspace, s, t), [supplier, draft], [supplier, draft, answer]
+    )
+    draft_all.click(all_drafts, None, [all_note, all_table, all_text, all_file])
     refresh.click(load_lists, None, [po, supplier, late, answer])
     app.load(load_lists, None, [po, supplier, late, answer])
+    return SuppliersHandles([po, draft, answer], [supplier, draft, answer], late)
+
+
+def _draft(workspace: Workspace, arguments: dict, current: str | None) -> tuple[Any, str]:
+    """(new text or gr.skip(), note). On failure the user's text stays as it was."""
+    what = ", ".join(f"{v}" for v in arguments.values())
+    try:
+        run = workspace.call(DRAFT_TOOL, arguments)
+    except NoDataError as error:
+        return gr.skip(), str(error)
+    if not run.ok:
+        kept = " Your text above is unchanged." if (current or "").strip() else ""
+        return (
+            gr.skip(),
+            f"**No draft for {escape_markdown(what)}:** {escape_markdown(run.error)}.{kept}",
+        )
+    result = run.result
+    note = escape_markdown(result.summary() or f"Draft for {what}.")
+    return email_text(result), note + f" _({run.seconds:.2f} s, not sent)_"
+
+
+def open_po(workspace: Workspace, po_number: str | None, current: str | None = None) -> list:
+    """[PO picker, draft text, note] for a PO (from the picker or a PO link)."""
+    if not po_number:
+        return [gr.skip(), gr.skip(), "_Pick a PO first._"]
+    text, note = _draft(workspace, {"po_number": po_number}, current)
+    return [gr.update(value=po_number), text, note]
+
+
+def open_supplier(
+    workspace: Workspace, supplier_id: str | None, current: str | None = None
+) -> list:
+    """[supplier picker, draft text, note] for a supplier (from the picker or a link)."""
+    if not supplier_id:
+        return [gr.skip(), gr.skip(), "_Pick a supplier first._"]
+    text, note = _draft(workspace, {"supplier": supplier_id}, current)
+    return [gr.update(value=supplier_id), text, note]
