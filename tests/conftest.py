@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import pytest
 
+from tools.registry import REGISTRY, load_tools
 from tools.store import Store
 from tools.store.simulate import SimulationSummary, generate
 
@@ -32,6 +33,19 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> SampleData:
     folder = tmp_path_factory.mktemp("sample")
     summary = generate(folder / "stockpilot.duckdb", folder / "truth.duckdb", **SAMPLE)
     return SampleData(summary.db_path, summary.truth_path, SAMPLE_TODAY, summary)
+
+
+@pytest.fixture(scope="module")
+def test_tools():
+    """The test-only tools of tests/fake_assistant.py in the app's registry for one module (the
+    agent looks tools up there by name), and out of it again afterwards."""
+    from fake_assistant import TEST_TOOLS
+
+    load_tools()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, spec in TEST_TOOLS.items():
+            patch.setitem(REGISTRY, name, spec)
+        yield TEST_TOOLS
 
 
 @pytest.fixture

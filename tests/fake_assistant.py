@@ -1,5 +1,7 @@
 """Deterministic stand-ins for the model in assistant tests: a scripted backend, a tiny stock bot
-and test-only tools (``agent=False``, so they never enter the real system prompt)."""
+and test-only tools. The tools live in TEST_TOOLS, not the app's registry; the ``test_tools``
+fixture (tests/conftest.py) adds them to it for the modules that use them, and takes them out
+again."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from tools.arguments import HorizonDays, Location, Sku
 from tools.registry import Request, ToolContext, ToolError, ToolResult, ToolSpec, load_tools, tool
 
 STOCK = {"SKU-00042": (120, 15), "SKU-00007": (8, 0)}  # sku -> (on hand, reserved)
+TEST_TOOLS: dict[str, ToolSpec] = {}
 
 
 class StockLevelRequest(Request):
@@ -39,6 +42,7 @@ class StockLevel(ToolResult):
     "on-hand and reserved stock for one SKU (test only)",
     StockLevelRequest,
     agent=False,
+    registry=TEST_TOOLS,
 )
 def stock_level(ctx: ToolContext, req: StockLevelRequest) -> StockLevel:
     if req.sku not in STOCK:
@@ -51,18 +55,20 @@ class CrashRequest(Request):
     pass
 
 
-@tool("test_crashing_tool", "a tool with a bug (test only)", CrashRequest, agent=False)
+@tool(
+    "test_crashing_tool",
+    "a tool with a bug (test only)",
+    CrashRequest,
+    agent=False,
+    registry=TEST_TOOLS,
+)
 def crashing_tool(ctx: ToolContext, req: CrashRequest) -> ToolResult:
     raise RuntimeError("division by zero in the projection")
 
 
 def fake_tool_specs(*extra: str) -> list[ToolSpec]:
     registry = load_tools()
-    return [
-        registry["test_stock_level"],
-        registry["test_crashing_tool"],
-        *(registry[n] for n in extra),
-    ]
+    return [*TEST_TOOLS.values(), *(registry[n] for n in extra)]
 
 
 class Recording:

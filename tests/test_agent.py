@@ -16,6 +16,7 @@ from assistant.model.rules import RulesBackend
 from assistant.protocol import IM_END, IM_START, QUOTE_NOTE
 from tools.registry import REGISTRY, ToolResult
 
+pytestmark = pytest.mark.usefixtures("test_tools")
 CALL_42 = '<tool_call>test_stock_level {"sku": "sku-00042"}</tool_call>'
 
 

@@ -17,6 +17,7 @@ from assistant.api import create_app
 from assistant.grounding import MARK
 from assistant.settings import Settings
 
+pytestmark = pytest.mark.usefixtures("test_tools")
 KEY = "sk-test-stockpilot"
 QUESTION = "How many SKU-00042 do we have?"
 EVIDENCE = (

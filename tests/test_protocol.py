@@ -98,9 +98,7 @@ def test_system_prompt_lists_every_agent_tool_and_no_batch_tool():
     prompt = system_prompt()
     for spec in agent_tools():
         assert f"\n{spec.signature()} - {spec.summary}\n" in prompt
-    batch = [
-        s.name for s in load_tools().values() if not s.agent and not s.name.startswith("test_")
-    ]
+    batch = [s.name for s in load_tools().values() if not s.agent]
     assert {"run_forecasts", "scan_anomalies"} <= set(batch)
     assert not any(f"\n{name}(" in prompt for name in batch)
 

@@ -12,7 +12,7 @@ import importlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pandas as pd
@@ -27,9 +27,6 @@ CAPABILITY_MODULES = (
     "tools.routing",
     "tools.suppliers",
     "tools.supplier_email",
-    "tools.whatif",
-    "tools.history",
-    "tools.briefing",
     "tools.recommendations",
     "knowledge.tool",
 )
@@ -100,7 +97,6 @@ class ToolSpec:
     fn: Callable[[ToolContext, Any], ToolResult]
     agent: bool = True  # offered to the chat agent (batch jobs are CLI only)
     writes: bool = False  # the only tools that may write: batch forecast, alert scan
-    examples: list[dict] = field(default_factory=list)
 
     def signature(self) -> str:
         """'name(sku, location?, horizon_days?)': the compact form used in the prompt."""
@@ -123,12 +119,22 @@ REGISTRY: dict[str, ToolSpec] = {}
 
 
 def tool(
-    name: str, summary: str, request: type[Request], *, agent: bool = True, writes: bool = False
+    name: str,
+    summary: str,
+    request: type[Request],
+    *,
+    agent: bool = True,
+    writes: bool = False,
+    registry: dict[str, ToolSpec] | None = None,
 ):
-    """Register ``fn(ctx, request)`` as a tool."""
+    """Register ``fn(ctx, request)`` as a tool in ``registry`` (default: the app's REGISTRY).
+
+    Tests declare their own tools in a registry of their own, so that none of them leaks into
+    the app's prompt, its tool list or another test."""
 
     def register(fn):
-        REGISTRY[name] = ToolSpec(name, summary, request, fn, agent=agent, writes=writes)
+        into = REGISTRY if registry is None else registry
+        into[name] = ToolSpec(name, summary, request, fn, agent=agent, writes=writes)
         return fn
 
     return register
