@@ -7,7 +7,10 @@ saves each report as JSON under --out, and writes the section into docs/benchmar
     .venv/bin/python benchmarks/bench_models.py --limit 120 \
         rules=rules:none base=embedded:none 'lora!=embedded:assistant/adapters/stockpilot-lora'
 
-A name ending in '!' is also scored on the whole test split.
+A name ending in '!' is also scored on the whole test split. torch vs llama.cpp, one run:
+
+    .venv/bin/python benchmarks/bench_models.py --limit 60 --section '## CPU runtimes: torch vs llama.cpp' \
+        torch=embedded:shipped llama.cpp=llama-cpp:shipped
 """
 
 from __future__ import annotations
@@ -79,9 +82,9 @@ def run_entry(
     return reports
 
 
-def section(reports: list[Report], n: int, note: str) -> str:
+def section(reports: list[Report], n: int, note: str, title: str = SECTION) -> str:
     lines = [
-        SECTION,
+        title,
         "",
         f"`benchmarks/bench_models.py`, {date.today()}, 2 vCPU / 24 GiB / no GPU, greedy decoding, "
         f"{n} held-out examples (phrasings and entities never seen in training; answers on a differently "
@@ -107,6 +110,8 @@ if __name__ == "__main__":
     parser.add_argument("--max-new-tokens", type=int, default=160)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-write", action="store_true")
+    # e.g. torch vs llama.cpp (model_source "llama-cpp") in one run, in a section of its own
+    parser.add_argument("--section", default=SECTION, help="docs/benchmarks.md heading to write")
     parser.add_argument(
         "--previous", nargs="*", default=[], help="saved reports (JSON) to list above the new rows"
     )
@@ -120,8 +125,8 @@ if __name__ == "__main__":
         for entry in args.entries
         for r in run_entry(entry, test, full, out, args.max_new_tokens, args.threads)
     ]
-    text = section(reports, len(test), args.note)
+    text = section(reports, len(test), args.note, args.section)
     print(text)
     print(json.dumps({r.backend: r.per_tool_exact for r in reports}, indent=1))
     if not args.no_write:
-        write_section(SECTION, text)
+        write_section(args.section, text)
