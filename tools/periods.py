@@ -68,6 +68,8 @@ def _single(value: str, today: date, argument: str, raw: str) -> Period:
     found = _named(value, today) or _rolling(value, today) or _calendar(value, today)
     if found is not None:
         return Period(found[0], found[1], value)
+    if re.fullmatch(r"\d{4}-\d{1,2}(-\d{1,2})?", value):  # ISO-shaped but no such day or month
+        raise ToolError(f"{argument}: '{raw}' is not a real date or month; {HINT}")
     parsed = dateparser.parse(
         value,
         languages=["en"],
