@@ -46,6 +46,14 @@ class AlertList(ToolResult):
     counts: dict[str, int]  # per severity, matching the other filters
     alerts: list[AlertRow]
 
+    def summary(self) -> str:
+        if not self.alerts:
+            return "No open alerts match."
+        counts = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n)
+        top = "; ".join(f"{a.alert_id} {a.severity}: {a.summary}" for a in self.alerts[:3])
+        action = f" Start with {self.alerts[0].alert_id}: ask to explain it." if self.alerts else ""
+        return f"{self.total} open alerts match ({counts}). Most severe: {top}.{action}"
+
     def render(self) -> str:
         if not self.alerts:
             return "No open alerts match."
@@ -75,6 +83,14 @@ class AlertExplanation(ToolResult):
     causes: list[Cause]
     sop_query: str  # what to search the SOPs for: the handling procedure of this alert kind
     facts: dict
+
+    def summary(self) -> str:
+        a = self.alert
+        cause = self.causes[0].detail if self.causes else "no likely cause found"
+        return (
+            f"{a.alert_id} ({a.severity} {a.kind.replace('_', ' ')}): {a.summary}. "
+            f"Most likely cause: {cause}. Handle it per the SOP on {a.kind.replace('_', ' ')} alerts."
+        )
 
     def render(self) -> str:
         a = self.alert
@@ -107,6 +123,14 @@ class ScanResult(ToolResult):
     counts: dict[str, int]  # alerts per kind
     severities: dict[str, int]
     seconds: float
+
+    def summary(self) -> str:
+        found = sum(self.counts.values())
+        critical = self.severities.get("critical", 0)
+        return (
+            f"Scanned {self.series} series {self.window_start}..{self.window_end}: {found} alerts, "
+            f"{critical} critical. List them with the alerts view, most severe first."
+        )
 
     def render(self) -> str:
         kinds = ", ".join(f"{n} {k}" for k, n in self.counts.items())
