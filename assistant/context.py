@@ -29,4 +29,9 @@ def open_context(
     settings: Settings, read_only: bool = False, with_sops: bool = True
 ) -> ToolContext:
     sops = _retriever(str(settings.vector_store), settings.chroma_url) if with_sops else None
-    return ToolContext(store=open_store(settings, read_only=read_only), sops=sops)
+    return ToolContext(
+        store=open_store(settings, read_only=read_only),
+        sops=sops,
+        forecast_backend=settings.forecast_backend,
+        dask_address=settings.dask_address,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
 from datetime import date, timedelta
 
 import duckdb
@@ -165,3 +167,20 @@ def test_a_loosely_typed_sku_resolves_to_the_one_product_it_names(store):
     assert store.product(" sku-00042 ")["sku"] == "SKU-00042"
     with pytest.raises(UnknownEntityError, match="sku: unknown sku 'SKU-99999'"):
         store.product("SKU-99999")
+
+
+def test_the_forecast_backend_setting_reaches_the_batch_forecast(sample_db, tmp_path, monkeypatch):
+    # settings -> assistant.context -> ToolContext -> run_forecasts: 'spark' without pyspark
+    # installed fails in the tool, naming the setting, so the value got all the way down
+    if importlib.util.find_spec("pyspark") is not None:
+        pytest.skip("pyspark is installed here")
+    from assistant.cli import app as stockpilot
+
+    copy = tmp_path / "stockpilot.duckdb"
+    shutil.copyfile(sample_db.db_path, copy)
+    monkeypatch.chdir(tmp_path)  # no stockpilot.toml here: settings come from the environment
+    monkeypatch.setenv("STOCKPILOT_DB_PATH", str(copy))
+    monkeypatch.setenv("STOCKPILOT_FORECAST_BACKEND", "spark")
+    result = CliRunner().invoke(stockpilot, ["forecast", "run", "--horizon-days", "7"])
+    assert result.exit_code == 2
+    assert "forecast_backend: 'spark' needs pyspark" in result.output

@@ -79,10 +79,13 @@ class Retriever(Protocol):
 
 @dataclass
 class ToolContext:
-    """What a tool may read: the data store and (for SOP search) the knowledge base."""
+    """What a tool may read: the data store and (for SOP search) the knowledge base, and
+    where batch forecasts run (the entry point sets these from its settings)."""
 
     store: Store
     sops: Retriever | None = None
+    forecast_backend: str = "local"  # statsforecast backend: local, dask, spark, ray
+    dask_address: str | None = None
 
 
 class ToolError(ValueError):

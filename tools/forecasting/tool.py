@@ -293,8 +293,8 @@ def run_forecasts(
 ) -> RunForecastsResult:
     """Forecast all series (or one location's) and replace them in the forecasts table."""
     store = ctx.store
-    backend = backend or getattr(ctx, "forecast_backend", None) or "local"
-    dask_address = getattr(ctx, "dask_address", None)
+    backend = backend or ctx.forecast_backend
+    dask_address = ctx.dask_address
     location_id = store.location(req.location)["location_id"] if req.location else None
     keys = store.series_keys(location_id=location_id)
     if keys.empty:
