@@ -79,7 +79,8 @@ class BuyListResult(ToolResult):
                 f"all {self.scanned} series stay above their reorder point."
             )
         top = ", ".join(
-            f"{o.supplier} for {o.location_id} ({o.lines} lines, EUR {o.value:,.0f}, by {o.order_by})"
+            f"{o.supplier} for {o.location_id} ({o.lines} line{'' if o.lines == 1 else 's'}, "
+            f"EUR {o.value:,.0f}, by {o.order_by})"
             for o in self.orders[:3]
         )
         more = f" and {len(self.orders) - 3} more" if len(self.orders) > 3 else ""

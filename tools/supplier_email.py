@@ -142,7 +142,9 @@ def escalation_level(order: PurchaseOrder, today: date) -> tuple[int, str]:
     out_text = (
         ""
         if stockout is None
-        else f"stock-out projected {stockout.isoformat()} (in {_n(days_out, 'day')})"
+        else f"stock-out projected {stockout.isoformat()} ("
+        + ("today" if days_out == 0 else f"in {_n(days_out, 'day')}")
+        + ")"
     )
     if late > 7:
         return 3, f"{order.po_number} is {_n(late, 'day')} late"

@@ -128,7 +128,7 @@ class WhatIfResult(ToolResult):
         )
         return (
             head
-            + f"{len(outs)} new stock-outs"
+            + f"{len(outs)} new stock-out{'' if len(outs) == 1 else 's'}"
             + (f" ({top}{' and more' if len(outs) > 3 else ''})" if outs else "")
             + f", {other} other series change; units short over the horizon "
             f"{self.units_short_before:,.0f} -> {self.units_short_after:,.0f}{early}."
