@@ -14,6 +14,8 @@ import unicodedata
 
 import pandas as pd
 
+from assistant.grounding import MARK
+
 # One definition of a safe e-mail address, in the data layer (the importer and the drafts use it).
 from tools.store.import_values import UnsafeEmailError, email_address  # noqa: F401
 
@@ -86,3 +88,45 @@ def _visible(text: str, keep_newlines: bool = True) -> str:
         if (c in "\n\t" and keep_newlines)
         or not (unicodedata.category(c) in {"Cc", "Cf"} and c not in "\u200d")
     )
+
+
+# Streamed tokens cannot be marked in place: a line after them lists the unsupported items.
+UNVERIFIED = "Unverified (not in any tool result): "
+
+
+# -- an assistant reply as Markdown, everything from data escaped ---------------------------
+
+
+def answer_markdown(text: str) -> str:
+    """The answer as Markdown: the model copies names from data, so it is escaped, marks kept."""
+    return MARK.join(escape_markdown(part) for part in text.split(MARK))
+
+
+def unverified_line(reply) -> str:
+    """Streamed tokens cannot be marked in place: the list of unsupported items follows them."""
+    items = list(dict.fromkeys(reply.grounding.unsupported))
+    return UNVERIFIED + ", ".join(escape_markdown(i) for i in items) if items else ""
+
+
+def evidence_markdown(reply, max_rows: int = 10) -> str:
+    """Deliverables verbatim in a fence they cannot close, then one source line (and table
+    head) per tool call; arguments, errors and cells escaped."""
+    parts = [code_block(doc) for doc in reply.deliverables]
+    for run in reply.tool_runs:
+        args = ", ".join(f"{k}={v!r}" for k, v in run.arguments.items())
+        call = code_span(f"{run.name}({args})")
+        if not run.ok:
+            parts.append(f"> tool {call} failed: {escape_markdown(run.error)}")
+            continue
+        table = run.result.table()
+        source = f"> source: {call}"
+        if table is not None and len(table):
+            source += "\n\n" + markdown_table(table, max_rows)
+        parts.append(source)
+    return "\n\n".join(parts)
+
+
+def reply_markdown(reply) -> str:
+    """An ``assistant.agent.AssistantReply`` as Markdown, answer then evidence: what the API
+    sends, and what a Markdown view (UI, ``AssistantReply.markdown``) should show."""
+    return "\n\n".join(p for p in [answer_markdown(reply.text), evidence_markdown(reply)] if p)

@@ -109,7 +109,7 @@ def test_streaming_sends_tokens_then_evidence_then_stop_and_usage(client):
         for c in chunks
         if "event" in (c.model_extra.get("stockpilot") or {})
     ]
-    assert events == ["tool_start", "tool_end"]
+    assert events == ["queued", "started", "tool_start", "tool_end"]
     finished = [c for c in chunks if c.choices and c.choices[0].finish_reason]
     assert [c.choices[0].finish_reason for c in finished] == ["stop"]
     assert (
