@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, get_args
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 from tools.store import Store, UnknownEntityError
 
@@ -27,15 +29,59 @@ CAPABILITY_MODULES = (
     "tools.routing",
     "tools.suppliers",
     "tools.supplier_email",
+    "tools.whatif",
+    "tools.history",
+    "tools.briefing",
     "tools.recommendations",
     "knowledge.tool",
 )
 
 
-class Request(BaseModel):
-    """Base for tool arguments: unknown keys are errors, so typos in calls surface."""
+MAX_NUMBER = 1e9  # no tool argument (days, kg, units, %) is larger; 1e18 overflowed routing
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+class Request(BaseModel):
+    """Base for tool arguments: unknown keys are errors, so typos in calls surface. Every
+    number is finite and within +-MAX_NUMBER (fields add their own tighter bounds), a boolean
+    is not a number (``horizon_days=true`` is refused, not read as 1 day), and text holds no
+    control characters: whatever a model or a user sends, validation fails with a message
+    naming the argument, never with a traceback from the tool."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_values(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is not None and _takes_number(field.annotation):
+            if isinstance(value, bool):
+                raise ValueError("expected a number, not true/false")
+            number = _as_number(value)
+            if number is not None and not (math.isfinite(number) and abs(number) <= MAX_NUMBER):
+                raise ValueError(f"expected a finite number within +-{MAX_NUMBER:.0e}")
+        if isinstance(value, str) and any(
+            unicodedata.category(c) == "Cc" and c not in "\t\n" for c in value
+        ):
+            raise ValueError("holds a control character")
+        return value
+
+
+def _takes_number(annotation: Any) -> bool:
+    """int or float (optionally in a union or Annotated), but not bool or a Literal."""
+    if annotation in (int, float):
+        return True
+    return any(_takes_number(a) for a in get_args(annotation) if a is not type(None))
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, int | float):
+        return float(value) if not isinstance(value, int) or abs(value) < 10**300 else math.inf
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 class Evidence(BaseModel):
@@ -174,6 +220,8 @@ def validate_arguments(name: str, arguments: dict) -> Request:
         return specs[name].request.model_validate(arguments or {})
     except ValidationError as error:
         raise ToolError(describe_validation_error(name, error)) from None
+    except (TypeError, ValueError, ArithmeticError) as error:  # a constraint that cannot apply
+        raise ToolError(f"{name}: invalid arguments: {error}") from None
 
 
 ERROR = "ERROR"  # how a failed call's output starts, for the model and the code that reads it
