@@ -332,3 +332,20 @@ def test_sample_data_labels_in_the_window_are_found(writable_store, sample_db):
         for s in spikes.itertuples()
     ]
     assert sum(hits) >= 1
+
+
+def test_alert_kinds_and_severities_are_defined_once_and_match_the_schema():
+    import re
+    from pathlib import Path
+    from typing import get_args
+
+    from tools.alert_causes import AlertRow
+    from tools.alert_types import KINDS, SEVERITIES, AlertKind, Severity
+
+    schema = (Path(__file__).parents[1] / "tools" / "store" / "schema.sql").read_text()
+    table = schema.split("CREATE TABLE IF NOT EXISTS alerts", 1)[1]
+    for column, values in (("kind", KINDS), ("severity", SEVERITIES)):
+        allowed = re.search(rf"{column} VARCHAR NOT NULL CHECK \({column} IN \(([^)]*)\)", table)[1]
+        assert set(re.findall(r"'(\w+)'", allowed)) == set(values), column
+    assert get_args(AlertRow.model_fields["kind"].annotation) == get_args(AlertKind)
+    assert SEVERITIES[0] == "critical" and get_args(Severity) == SEVERITIES

@@ -7,14 +7,15 @@ from datetime import date, timedelta
 import pandas as pd
 from pydantic import BaseModel
 
+from tools.alert_types import AlertKind, Severity
 from tools.anomaly_detect import _num
 from tools.store import Store
 
 
 class AlertRow(BaseModel):
     alert_id: str
-    kind: str
-    severity: str
+    kind: AlertKind
+    severity: Severity
     status: str
     sku: str | None
     location_id: str | None

@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from tools.alert_types import KINDS, SEVERITIES
+from tools.alert_types import KINDS, SEVERITIES, AlertKind, Severity
 from tools.anomaly_panel import Panel, load_panel, nan_quantile_rows, rolling_median_mad
 from tools.store import Store
 from tools.supply import OPEN_STATUSES, line_facts, po_headers, series_outlook, typical_delay_days
@@ -75,7 +75,7 @@ def _num(value) -> str:
 class Finding:
     """One detected event before it becomes an alert row."""
 
-    kind: str
+    kind: AlertKind
     series: int | None
     first: int  # panel columns
     last: int
@@ -88,7 +88,7 @@ class Finding:
     supplier_id: str | None = None
     location_id: str | None = None
     dates: tuple[date, date] | None = None  # PO alerts: promised date .. last day seen late
-    severity: str = "medium"
+    severity: Severity = "medium"
 
 
 def balance_residual(p: Panel) -> np.ndarray:
@@ -447,7 +447,7 @@ def detect_supplier_delays(store: Store, today: date, lookback: int) -> list[Fin
 # -- severity ----------------------------------------------------------------------------------
 def _level(value: float, limits: tuple[float, float, float]) -> str:
     """value vs (medium, high, critical) limits."""
-    for name, limit in zip(("critical", "high", "medium"), reversed(limits), strict=True):
+    for name, limit in zip(SEVERITIES[:3], reversed(limits), strict=True):
         if value >= limit:
             return name
     return "low"
