@@ -30,13 +30,14 @@ from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import ConfigDict
 
 from assistant import grounding
+from assistant.compose import FALLBACK
+from assistant.model.chat_model import PARSE_ERROR_CALL_ID
 from assistant.protocol import CALL_OPEN
 from tools.registry import ToolContext, ToolRun, ToolSpec, agent_tools, call_tool
 
 MAX_TOOL_CALLS_PER_QUESTION = 4  # bounds retries after invalid calls, too
 MAX_PARSE_RETRIES = 1  # unreadable tool calls reported back to the model per question
 NO_ANSWER = "I could not find an answer to that in the data."
-PARSE_ERROR_CALL_ID = "parse-error"
 _LIMIT_NODE = ToolCallLimitMiddleware.__name__
 log = logging.getLogger(__name__)
 
@@ -312,11 +313,15 @@ class Assistant:
             last_ai is not None and not last_ai.tool_calls and not limit_hit and not parse_error
         )
         raw = last_ai.text.strip() if answered else ""
+        if answered and (last_ai.response_metadata.get("stats") or {}).get("runaway"):
+            raw = FALLBACK  # what streamed before the text ran away is not the answer
         # Sources: everything the tools returned in this session (follow-ups quote earlier
         # results) and the user's own words. System notices are not model claims: not checked.
         history = self.messages(session_id)
         sources = [m.text for m in history if isinstance(m, HumanMessage | ToolMessage)]
         sources += [question] + [r.render() for r in runs] + [str(r.arguments) for r in runs]
+        # a reply composed from the tools' own summaries holds only what the tools wrote
+        sources += [s for r in runs if r.ok and (s := r.result.summary())]
         report = grounding.check(raw, sources)
         text = grounding.mark_unsupported(raw, report) if raw else ("" if notice else NO_ANSWER)
         return AssistantReply(
@@ -340,14 +345,15 @@ class Assistant:
         return reply
 
 
-def build_backend(settings, guard: bool = True):
+def build_backend(settings, guard: bool = True, resolver=None):
     """The configured backend (rules / endpoint / embedded or local folder + adapter) behind
-    the argument guard; the agent and the evaluation both use this, so they always score
-    what the app runs (``guard=False`` measures the model alone)."""
+    the argument guard, which reads entity slots from the user's words with ``resolver``
+    (the workspace's tools.resolver); the agent and the evaluation both use this, so they
+    always score what the app runs (``guard=False`` measures the model alone)."""
     from assistant.model.argument_guard import ArgumentGuard
 
     backend = _model_backend(settings)
-    return ArgumentGuard(backend) if guard else backend
+    return ArgumentGuard(backend, resolver) if guard else backend
 
 
 def _model_backend(settings):
@@ -390,19 +396,22 @@ def _model_backend(settings):
     return LocalBackend(loaded, agent_tools(), settings.max_new_tokens, settings.copy_names)
 
 
-def build_chat_model(settings) -> BaseChatModel:
+def build_chat_model(settings, resolver=None) -> BaseChatModel:
     """The configured backend behind one chat model (embedded / local folder / endpoint)."""
     from assistant.model.chat_model import StockpilotChatModel
 
-    return StockpilotChatModel(backend=build_backend(settings))
+    return StockpilotChatModel(
+        backend=build_backend(settings, resolver=resolver), answers=settings.answers
+    )
 
 
 def build_assistant(settings, model: BaseChatModel | None = None) -> Assistant:
     from assistant.context import open_context
     from assistant.traces import open_tracer
 
+    ctx = open_context(settings, read_only=True)
     return Assistant(
-        model or build_chat_model(settings),
-        open_context(settings, read_only=True),
+        model or build_chat_model(settings, ctx.store.resolver),
+        ctx,
         tracer=open_tracer(settings),
     )

@@ -93,6 +93,7 @@ class _Name:
     key: str
     label: str
     words: list[str] = field(default_factory=list)  # distinctive words, folded
+    weak: list[str] = field(default_factory=list)  # name words shared with others or a category
 
     @cached_property
     def all_words(self) -> set[str]:
@@ -107,7 +108,10 @@ def _word_spans(text: str) -> list[tuple[str, int, int]]:
 def _same_word(typed: str, name_word: str) -> bool:
     if stem(typed) == stem(name_word):
         return True
-    return len(typed) >= 5 and len(name_word) >= 5 and fuzz.ratio(typed, name_word) >= TYPO_SCORE
+    if len(typed) < 5 or len(name_word) < 5:
+        return False
+    # longer words tolerate one more slip: 'vltvaa' is 'vltava'
+    return fuzz.ratio(typed, name_word) >= (TYPO_SCORE if len(name_word) < 6 else TYPO_SCORE - 5)
 
 
 class Resolver:
@@ -152,19 +156,27 @@ class Resolver:
         for r in rows.itertuples():
             for w in set(words(r.name)):
                 counts[w] = counts.get(w, 0) + 1
-        category_words = {stem(w) for c in self.categories for w in words(c.key)}
-        category_words |= {stem(w) for w in CATEGORY_SYNONYMS} | {
-            stem(w) for w in CATEGORY_SYNONYMS.values()
-        }
-        return [
-            _Name(
-                r.supplier_id,
-                f"{r.name} ({r.supplier_id})",
-                [w for w in words(r.name) if counts[w] == 1 and len(w) > 2 and w not in GENERIC
-                 and w not in LEGAL_FORMS and stem(w) not in category_words],
+        category_words = self._category_words
+        names = []
+        for r in rows.itertuples():
+            usable = [
+                w for w in words(r.name) if len(w) > 2 and w not in GENERIC and w not in LEGAL_FORMS
+            ]
+            strong = [w for w in usable if counts[w] == 1 and stem(w) not in category_words]
+            names.append(
+                _Name(
+                    r.supplier_id,
+                    f"{r.name} ({r.supplier_id})",
+                    strong,
+                    [w for w in usable if w not in strong],
+                )
             )
-            for r in rows.itertuples()
-        ]  # fmt: skip
+        return names  # fmt: skip
+
+    @cached_property
+    def _category_words(self) -> set[str]:
+        found = {stem(w) for c in self.categories for w in words(c.key)}
+        return found | {stem(w) for w in CATEGORY_SYNONYMS} | {stem(w) for w in CATEGORY_SYNONYMS.values()}  # fmt: skip
 
     @cached_property
     def po_numbers(self) -> set[str]:
@@ -188,7 +200,7 @@ class Resolver:
         exact = [
             n.key for n in self.suppliers if key in (fold(n.key), fold(n.label.rsplit(" (", 1)[0]))
         ]
-        found = exact or [m.key for m in self._scan(text, self.suppliers, "supplier")] or [
+        found = exact or [k for m in self._scan(text, self.suppliers, "supplier") for k in (m.candidates or (m.key,))] or [
             n.key for n in self.suppliers if key and key in fold(n.label)
         ]  # fmt: skip
         return self._one("supplier", text, found, [n.label for n in self.suppliers])
@@ -279,6 +291,7 @@ class Resolver:
         """Mentions of ``names`` in ``text`` by their distinctive words (and ids, for sites)."""
         spans = _word_spans(text)
         hits: dict[int, set[str]] = {}  # word index -> keys it names
+        weak: set[int] = set()  # words that only name something together with others
         for i, (word, start, end) in enumerate(spans):
             if _inside((start, end), taken):
                 continue
@@ -292,6 +305,8 @@ class Resolver:
                     for n in names
                     if word == n.key.lower() and self._site_code_cue(text, start, end)
                 }
+            if not keys and (keys := {n.key for n in names if stem(word) in map(stem, n.weak)}):
+                weak.add(i)
             if keys:
                 hits[i] = keys
         mentions, i = [], 0
@@ -306,6 +321,12 @@ class Resolver:
                 last = indices[i]
                 keys &= hits[last]
             ordered = tuple(sorted(keys))
+            run = range(first, last + 1)
+            if all(j in weak for j in run) and (
+                not ordered or (len(run) == 1 and stem(spans[first][0]) in self._category_words)
+            ):  # "cosmetics" alone names a category, not Weser Cosmetics
+                i += 1
+                continue
             if len(ordered) == 1:  # "weser cosmetics": the rest of the name goes with it
                 whole = next(n.all_words for n in names if n.key == ordered[0])
                 while (

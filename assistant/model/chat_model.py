@@ -170,8 +170,8 @@ class StockpilotChatModel(BaseChatModel):
                 reply = self.backend.respond(turns, self._specs(tool_names), hider)
                 hider.flush()
                 result["reply"] = without_runaway(answer_instead_of_repeating(turns, reply))
-                if result["reply"].text != reply.text:
-                    pieces.put(result["reply"].text)
+                if result["reply"].text != reply.text and not result["reply"].stats.get("runaway"):
+                    pieces.put(result["reply"].text)  # a runaway's stream is cut, its text replaced
             except Exception as error:  # surfaced in the consuming thread
                 result["error"] = error
             finally:

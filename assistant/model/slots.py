@@ -24,9 +24,13 @@ ORDINALS = {
     "first": 0, "1st": 0, "top": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
     "4th": 3, "fifth": 4, "5th": 4, "last": -1, "bottom": -1,
 }  # fmt: skip
+_NOUN = (
+    r"(?:one|sku|item|product|row|line|po|order|alert|supplier|vendor|site|location|result|entry)s?"
+)
+# "the first one", "the 2nd sku", "number 3" point at a row; "top 5" is a count, not a row.
 _ORDINAL = re.compile(
-    r"\b(?:the\s+)?(" + "|".join(ORDINALS) + r")\s*(?:one|sku|item|product|row|line|po|order|"
-    r"alert|supplier|vendor|site|location|result|entry)?s?\b(?!\s+\d)"
+    r"\b(?:(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|bottom)(?:\s+" + _NOUN + r")?"
+    r"|(top)\s+" + _NOUN + r")\b(?!\s*\d)"
     r"|\b(?:number|no\.|#)\s*(\d{1,2})\b"
 )
 _REFERENCE = re.compile(
@@ -46,7 +50,8 @@ def ordinal(text: str) -> int | None:
     match = _ORDINAL.search(text.lower())
     if match is None:
         return None
-    return ORDINALS[match.group(1)] if match.group(1) else int(match.group(2)) - 1
+    word = match.group(1) or match.group(2)
+    return ORDINALS[word] if word else int(match.group(3)) - 1
 
 
 def _latest_request(turns: Sequence[Turn]) -> tuple[str, int]:

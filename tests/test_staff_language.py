@@ -1,0 +1,112 @@
+"""How staff write, and what reaches them: slots read from the user's words by kind, follow-ups
+by reference, replies composed from the tools (one model call a turn), runaway text held back."""
+
+from __future__ import annotations
+
+import pytest
+from fake_assistant import ScriptedBackend, make_assistant
+
+from assistant.compose import FALLBACK, compose, degenerate, pending_follow_up
+from assistant.model.argument_guard import ArgumentGuard, repair_names
+from assistant.model.slots import fill_slots, ordinal
+from assistant.protocol import Call, Turn
+from tools.registry import ToolContext, ToolRun, agent_tools, call_tool
+
+pytestmark = pytest.mark.usefixtures("test_tools")
+SPECS = agent_tools()
+
+
+def calls_for(store, request: str, model_call: Call, earlier: list[Turn] = ()) -> dict:
+    turns = [*earlier, Turn("user", request)]
+    calls, _, _ = fill_slots([model_call], turns, SPECS, store.resolver)
+    return calls[0].arguments
+
+
+def test_a_typo_in_a_site_is_read_as_the_site_and_a_missing_category_is_filled(store):
+    args = calls_for(store, "which toys are gonna run out at hamberg", Call("stockout_risk", {}))
+    assert args == {"location": "Hamburg DC", "category": "Toys"}
+
+
+def test_a_name_in_the_wrong_slot_moves_or_goes(store):
+    supplier = store.suppliers().iloc[0]["name"]
+    # stockout_risk takes no supplier: a supplier name is never a location
+    args = calls_for(store, "what is at risk", Call("stockout_risk", {"location": supplier}))
+    assert "location" not in args
+    args = calls_for(store, "give me the 3 riskiest SKUs", Call("stockout_risk", {"category": "SKUs"}))  # fmt: skip
+    assert "category" not in args
+    # a tool that takes a supplier gets it there
+    args = calls_for(store, f"late stuff from {supplier.split()[0]}", Call("supplier_orders", {}))
+    assert args["supplier"] == supplier
+
+
+def test_the_first_one_is_the_first_row_of_the_previous_result_not_the_digit_one(store):
+    result = call_tool(ToolContext(store), "stockout_risk", {"limit": 3})
+    first = result.result.table().iloc[0]["sku"]
+    earlier = [
+        Turn("user", "3 skus most at risk"),
+        Turn("assistant", calls=[Call("stockout_risk", {"limit": 3})]),
+        Turn("tool", result.render(), tool_name="stockout_risk"),
+        Turn("assistant", "..."),
+    ]
+    model = Call("recommend_products", {"sku": "1", "mode": "substitutes"})
+    args = calls_for(store, "substitutes for the first one", model, earlier)
+    assert args == {"sku": first, "mode": "substitutes"}
+    assert ordinal("and the 2nd sku?") == 1 and ordinal("the last one") == -1
+    assert ordinal("top 5 risks") is None  # a count, not a row
+
+
+def test_their_open_orders_takes_the_supplier_of_the_earlier_call(store):
+    supplier = store.suppliers().iloc[1]["name"]
+    earlier = [
+        Turn("user", f"scorecard for {supplier}"),
+        Turn("assistant", calls=[Call("supplier_scorecard", {"supplier": supplier})]),
+        Turn("tool", "Scorecard ...", tool_name="supplier_scorecard"),
+        Turn("assistant", "..."),
+    ]
+    args = calls_for(store, "and their open orders?", Call("supplier_orders", {"status": "open"}), earlier)  # fmt: skip
+    assert args == {"status": "open", "supplier": supplier}
+
+
+def test_an_invented_tool_name_is_read_as_the_tool_it_plainly_means():
+    calls, notes = repair_names([Call("forecast", {"sku": "SKU-00001"}), Call("tool_call", {})], SPECS)  # fmt: skip
+    assert [c.name for c in calls] == ["forecast_demand", "tool_call"]
+    assert notes == ["forecast_demand: tool name 'forecast' read as forecast_demand"]
+
+
+def test_the_guard_sets_a_horizon_from_weekday_words_against_the_workspace_today(store):
+    backend = ScriptedBackend('<tool_call>stockout_risk {"horizon_days": 1}</tool_call>')
+    guard = ArgumentGuard(backend, store.resolver)
+    reply = guard.respond([Turn("user", "anything out by friday?")], SPECS)
+    # the sample workspace's today is Monday 2026-11-30: Friday is 4 days ahead
+    assert reply.calls[0].arguments == {"horizon_days": 4}
+
+
+def test_the_reply_is_composed_from_the_tool_and_the_model_is_called_once():
+    backend = ScriptedBackend('<tool_call>test_stock_level {"sku": "SKU-00042"}</tool_call>', "x")
+    reply = make_assistant(backend, answers="tools").ask("stock of SKU-00042?", "s1")
+    assert len(backend.prompts) == 1  # no second model call to re-type the result
+    assert reply.text == compose(reply.tool_runs)
+    assert "SKU-00042" in reply.text and "120" in reply.text
+    assert reply.grounding.unsupported == []
+
+
+def test_a_runaway_model_never_reaches_the_reply_or_the_stream():
+    runaway = "Alert A-12" + "0" * 300
+    backend = ScriptedBackend(runaway)
+    events = list(make_assistant(backend, answers="tools").stream("explain", "s1"))
+    streamed = "".join(p for kind, p in events if kind == "token")
+    assert "0" * 13 not in streamed
+    assert events[-1][1].text == FALLBACK
+    assert degenerate("ok " * 200) and degenerate("the same line. " * 5)
+    assert not degenerate("SKU-00042: 120 on hand, 15 reserved; order 40 by 2026-12-03.")
+
+
+def test_an_alert_explanation_asks_for_its_sop_once(store):
+    alert = store.query("SELECT alert_id FROM alerts LIMIT 1")
+    if alert.empty:
+        pytest.skip("the sample workspace has no alerts")
+    run = call_tool(ToolContext(store), "explain_alert", {"alert_id": alert.iloc[0, 0]})
+    name, args = pending_follow_up([run])
+    assert name == "search_sops" and args["query"]
+    sop = ToolRun("search_sops", args, None, "no index", 0.0)
+    assert pending_follow_up([run, sop]) is None
