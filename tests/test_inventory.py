@@ -384,3 +384,32 @@ def test_sample_data_forecast_and_risk_agree_with_the_hidden_future(sample_db, w
     probabilities = [item.probability for item in risk.items]
     assert probabilities == sorted(probabilities, reverse=True)
     assert probabilities[0] == pytest.approx(summary["probability"].max(), abs=0.005)
+
+
+def test_no_stock_means_no_cover_and_never_an_order_of_zero():
+    # nothing on the shelf and the open PO lands on day 6: out today, zero days of cover
+    store = tiny_store(on_hand=0)
+    outlook = stock_outlook(store, "SKU-1", "BER", 14)
+    assert (outlook.on_hand, outlook.days_of_cover, outlook.stockout_date) == (0, 0.0, TODAY)
+    risk = stockout_risk(ToolContext(store), StockoutRiskRequest(horizon_days=14))
+    top = risk.items[0]
+    assert (top.on_hand, top.days_of_cover) == (0, 0.0)
+    assert all(not it.action.startswith("order 0") for it in risk.items)
+    assert risk.summary().startswith("2 of 2 series are at 50%+ risk")  # HAM: 10 left, 1 a day
+
+
+def test_buy_list_on_the_hand_built_store_matches_the_reorder_plan(ctx):
+    from tools.buylist import BuyListResult
+
+    plan = reorder_plan(ctx, ReorderRequest(sku="SKU-1", location="BER")).plans[0]
+    result = reorder_plan(ctx, ReorderRequest(location="BER"))
+    assert isinstance(result, BuyListResult) and len(result.lines) == 1
+    line = result.lines[0]
+    # position 95 <= ROP 136.4 today; up to 206.4 needs 111.4 -> 10 cases of 12
+    assert (line.order_by, line.qty, line.reorder_point) == (
+        TODAY,
+        plan.order_qty,
+        plan.reorder_point,
+    )
+    assert line.value == 120 * 10.0 and result.orders[0].supplier_id == "SUP-1"
+    assert "Nothing has been ordered" in result.summary()
