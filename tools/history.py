@@ -347,7 +347,7 @@ METHODS = {
 
 @tool(
     "sales_history",
-    "units sold, revenue, lost sales, stock on hand, stock value or stock-out days over a past period, grouped or top-N",
+    "past units sold, revenue, lost sales, stock, stock value or stock-out days; grouped, top-N",
     HistoryRequest,
 )
 def sales_history(ctx: ToolContext, req: HistoryRequest) -> HistoryResult:

@@ -359,7 +359,7 @@ def follow_ups(store: Store, today: date) -> FollowUps:
 
 @tool(
     "draft_supplier_email",
-    "e-mail draft to a supplier about a PO or its late POs; with no supplier or PO, one follow-up draft per supplier with late or at-risk POs",
+    "e-mail draft about a PO or a supplier's late POs; no arguments: one per supplier with late POs",
     DraftEmailRequest,
 )
 def draft_supplier_email(ctx: ToolContext, req: DraftEmailRequest) -> SupplierEmail | FollowUps:

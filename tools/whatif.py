@@ -341,7 +341,7 @@ def run_scenario(
 
 @tool(
     "what_if",
-    "re-project stock if a PO or supplier slips or is cancelled, demand changes, or a location loses stock",
+    "re-project stock if a PO or supplier slips or is cancelled, demand changes or stock is lost",
     WhatIfRequest,
 )
 def what_if(ctx: ToolContext, req: WhatIfRequest) -> WhatIfResult:
