@@ -1,9 +1,10 @@
-"""Supplier scorecards, open/late/at-risk purchase orders, and e-mail drafts built from PO facts.
+"""Supplier scorecards and open / late / at-risk purchase orders.
 
-Every figure comes from the purchase orders, PO lines and stock in the store. Scorecards
-measure POs *due* in a trailing window (promised date in the last 365 days), so open POs that
-are already overdue count against a supplier instead of silently disappearing. E-mail drafts
-follow the supplier-communication SOP's three-level ladder and are never sent.
+Every figure comes from the purchase orders and PO lines in the store and from the supply
+engine (``tools.supply``: expected arrivals, projected stock). Scorecards measure PO lines *due*
+in a trailing window (promised date in the last 365 days), so open POs that are already overdue
+count against a supplier instead of silently disappearing. E-mail drafts built from these POs
+live in ``tools.supplier_email``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from tools.supply import (
     project,
 )
 
-COVER_LOOKBACK_DAYS = 28
 OUTLOOK_HORIZON_DAYS = 28
 RENDER_MAX_POS = 10
 
