@@ -14,8 +14,8 @@ from pathlib import Path
 
 from assistant.memory import CURRENT_TOOL_CHARS
 from assistant.protocol import Call, Turn, truncate_tool_text
-from finetune.data import Example, answer_from_output, render_template
 from finetune.entities import EntityPool, entity_pools
+from finetune.examples import Example, answer_from_output, render_template
 from finetune.templates import TEMPLATES, split_of
 from tools.registry import ToolContext, ToolRun, call_tool, load_tools
 

@@ -19,25 +19,35 @@ def data(
     ),
     answers_per_tool: int = 24,
     seed: int = 0,
+    reuse_tool_runs: bool = typer.Option(
+        False, help="rebuild from the recorded tool runs in OUT/tool-runs.json (reproducible)"
+    ),
+    refresh_test: bool = typer.Option(
+        False, help="regenerate test.jsonl too (it is frozen so that figures stay comparable)"
+    ),
 ) -> None:
-    """Generate the train/test splits from the tool registry and the agent protocol."""
-    from finetune.data import DatasetConfig, build_dataset, save_dataset
+    """Generate the train/dev/test splits from the tool registry and the agent protocol."""
+    from finetune.data import build_from_tool_runs, save_dataset
 
-    answer_sets, outputs = {}, {}
-    if answers:
-        from finetune.answers import answer_examples, build_workspace
+    runs_file = out / "tool-runs.json"
+    if reuse_tool_runs:
+        runs = json.loads(runs_file.read_text())
+    else:
+        runs = {"answers": {}, "outputs": {}}
+        if answers:
+            from finetune.answers import answer_examples, build_workspace
 
-        for split, sim_seed, per_tool in (
-            ("train", 11, answers_per_tool),
-            ("test", 12, max(4, answers_per_tool // 4)),
-        ):
-            ws = build_workspace(workspace / split, sim_seed)
-            answer_sets[split], split_outputs = answer_examples(ws, split, per_tool, seed)
-            for tool, texts in split_outputs.items():
-                outputs.setdefault(split, {}).setdefault(tool, []).extend(texts)
-    dataset = build_dataset(
-        DatasetConfig(seed=seed), answer_sets, outputs.get("train"), outputs.get("test")
-    )
+            for split, sim_seed, per_tool in (
+                ("train", 11, answers_per_tool),
+                ("test", 12, max(4, answers_per_tool // 4)),
+            ):
+                ws = build_workspace(workspace / split, sim_seed)
+                examples, split_outputs = answer_examples(ws, split, per_tool, seed)
+                runs["answers"][split] = [e.to_json() for e in examples]
+                runs["outputs"][split] = split_outputs
+    dataset = build_from_tool_runs(runs, seed, None if refresh_test else out)
+    out.mkdir(parents=True, exist_ok=True)
+    runs_file.write_text(json.dumps(runs, ensure_ascii=False, sort_keys=True) + "\n")
     digest = save_dataset(dataset, out)
     (out / "HASH").write_text(digest + "\n")
     for split, examples in dataset.items():
@@ -71,6 +81,7 @@ def evaluate(
         "embedded", help="embedded | HF folder | openai | openai-completions | rules"
     ),
     data_dir: Path = Path("finetune/generated"),
+    split: str = typer.Option("test", help="test (the 329, frozen) | test-extra | dev"),
     limit: int | None = None,
     name: str | None = None,
     copy_names: bool = typer.Option(
@@ -94,11 +105,13 @@ def evaluate(
     from assistant.agent import build_backend
 
     backend = build_backend(settings)
-    examples = load_split(data_dir, "test")[:limit]
+    examples = load_split(data_dir, split)[:limit]
     report = run_eval(backend, examples, name or f"{model_source}+{adapter}")
     typer.echo(TABLE_HEADER + "\n" + report.row())
     typer.echo(json.dumps(report.per_tool_exact))
-    if out is None and limit is None and model_source == "embedded" and adapter != "none":
+    typer.echo(json.dumps(report.per_tool_count))
+    whole = limit is None and split == "test"
+    if out is None and whole and model_source == "embedded" and adapter != "none":
         from assistant.model.loader import resolve_adapter
 
         folder = resolve_adapter(adapter)

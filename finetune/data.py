@@ -11,238 +11,28 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.answers import quote_result as answer_from_output
 from assistant.protocol import Call, Turn
+from finetune import grammar, registers
 from finetune.entities import EntityPool, entity_pools
+from finetune.examples import (
+    HORIZONS,
+    Example,
+    add_typos,
+    agent_spec_fields,
+    exchange,
+    fill_slot,
+    followup_example,
+    is_valid,
+    render_template,
+)
 from finetune.templates import FOLLOW_UPS, IRRELEVANT, REFUSAL, SLOT_ARGUMENT, TEMPLATES, split_of
-from tools.registry import agent_tools, validate_arguments
+from tools.registry import agent_tools
 
-
-@dataclass
-class Example:
-    context: list[Turn]  # conversation before the target (no system turn)
-    target: Turn  # the assistant turn to learn
-    kind: str  # call | refusal | followup | answer | chain
-    template: str
-    split: str
-    entities: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> Example:
-        def turn(d):
-            return Turn(d["role"], d["content"], [Call(**c) for c in d["calls"]], d["tool_name"])
-
-        return cls(
-            [turn(t) for t in data["context"]],
-            turn(data["target"]),
-            data["kind"],
-            data["template"],
-            data["split"],
-            data.get("entities", []),
-        )
-
-
-# -- surface forms: what a user types, and the argument the model should emit ------------------
-
-HORIZONS = [
-    ("next week", 7),
-    ("this week", 7),
-    ("in the next 7 days", 7),
-    ("over the next two weeks", 14),
-    ("next fortnight", 14),
-    ("next month", 28),
-    ("in the next 4 weeks", 28),
-    ("tomorrow", 1),
-    ("over the next quarter", 84),
-    ("in the next 12 weeks", 84),
-]
-SEVERITIES = ["critical", "high", "medium", "low"]
-KINDS = [
-    ("demand spike", "demand_spike"),
-    ("spike", "demand_spike"),
-    ("demand drop", "demand_drop"),
-    ("sales drop", "demand_drop"),
-    ("data error", "data_error"),
-    ("data quality", "data_error"),
-    ("supplier delay", "supplier_delay"),
-    ("late supplier", "supplier_delay"),
-    ("shrinkage", "shrinkage"),
-]
-WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday"]
-
-
-def _case(rng: random.Random, text: str) -> str:
-    roll = rng.random()
-    return text.lower() if roll < 0.3 else text.upper() if roll < 0.38 else text
-
-
-def fill_slot(slot: str, pool: EntityPool, rng: random.Random):
-    """(surface text, argument value) for one slot."""
-    if slot == "sku":
-        value = _case(rng, rng.choice(pool.skus))
-        return value, value
-    if slot == "loc":
-        city = rng.choice(pool.cities)
-        form = rng.random()
-        if form < 0.35:
-            value = _case(rng, city)
-            return value, value
-        if form < 0.6:
-            value = _case(rng, f"{city} DC")
-            return f"the {value}" if rng.random() < 0.5 else value, value
-        if form < 0.8:
-            value = _case(rng, city)
-            return f"the {value} warehouse", value
-        code = city[:3].upper()
-        return code, code
-    if slot == "h":
-        if rng.random() < 0.45:
-            return rng.choice(HORIZONS)
-        n = rng.randint(1, 12) if rng.random() < 0.4 else rng.randint(2, 84)
-        if n <= 12 and rng.random() < 0.5:
-            return (f"in the next {n} weeks" if n > 1 else "in the next week"), n * 7
-        return rng.choice([f"in the next {n} days", f"next {n} days", f"within {n} days"]), n
-    if slot == "cat":
-        value = _case(rng, rng.choice(pool.categories))
-        return value, value
-    if slot == "n":
-        n = rng.choice([3, 5, 10, 15, 20, 25, 50])
-        return str(n), n
-    if slot == "sup":
-        name = rng.choice(pool.suppliers)
-        value = name.split()[0] if rng.random() < 0.35 else name
-        value = _case(rng, value)
-        return value, value
-    if slot == "po":
-        n = rng.choice(pool.pos)
-        surface = rng.choice(
-            [
-                f"PO-{n}",
-                f"PO {n}",
-                f"po {n}",
-                f"PO{n}",
-                f"PO #{n}",
-                f"po-{n}",
-                f"purchase order {n}",
-            ]
-        )
-        return surface, f"PO-{n}"
-    if slot == "alert":
-        n = rng.choice(pool.alerts)
-        surface = rng.choice([f"A-{n}", f"a-{n}", f"A{n}", f"A-{n}", f"a{n}"])
-        return surface, f"A-{n}"
-    if slot == "date":
-        roll = rng.random()
-        if roll < 0.35:
-            return "today", "today"
-        if roll < 0.65:
-            return "tomorrow", "tomorrow"
-        if roll < 0.8:
-            day = rng.choice(WEEKDAYS)
-            return f"on {day}" if rng.random() < 0.5 else day, day
-        iso = rng.choice(pool.dates)
-        return iso, iso
-    if slot == "veh":
-        n = rng.randint(2, 12)
-        return str(n), n
-    if slot == "cap":
-        n = rng.choice([500, 750, 800, 1000, 1200, 1500, 2000, 3500])
-        return str(n), float(n)
-    if slot == "sev":
-        value = rng.choice(SEVERITIES)
-        return value, value
-    if slot == "kind":
-        return rng.choice(KINDS)
-    if slot == "sl":
-        level = rng.choice([90, 95, 97, 98, 99, 99.5])
-        return rng.choice([f"{level}%", f"{level}% service level", f"{level} percent"]), round(
-            level / 100, 4
-        )
-    if slot == "topic":
-        value = rng.choice(pool.topics)
-        return value, value
-    raise KeyError(slot)
-
-
-def _slots(text: str) -> list[str]:
-    import string
-
-    return [name for _, name, _, _ in string.Formatter().parse(text) if name]
-
-
-def add_typos(text: str, rng: random.Random, rate: float = 0.03) -> str:
-    """Drop, double or swap a few letters outside the slot values, and vary punctuation."""
-    chars = list(text)
-    out = []
-    i = 0
-    while i < len(chars):
-        c = chars[i]
-        r = rng.random()
-        if c.isalpha() and r < rate:
-            choice = rng.random()
-            if choice < 0.4:
-                pass  # dropped letter
-            elif choice < 0.7:
-                out += [c, c]
-            elif i + 1 < len(chars) and chars[i + 1].isalpha():
-                out += [chars[i + 1], c]
-                i += 1
-            else:
-                out.append(c)
-        else:
-            out.append(c)
-        i += 1
-    result = "".join(out)
-    if rng.random() < 0.3:
-        result = result.rstrip("?.!")
-    return result
-
-
-def render_template(
-    text: str, fixed: dict, pool: EntityPool, rng: random.Random, typos: bool = True
-):
-    """(user text, arguments, entity surfaces)."""
-    values, arguments, surfaces = {}, dict(fixed), []
-    for slot in _slots(text):
-        surface, arg = fill_slot(slot, pool, rng)
-        values[slot] = surface
-        arguments[SLOT_ARGUMENT[slot]] = arg
-        surfaces.append(str(arg))
-    if typos and rng.random() < 0.5:
-        # Typos only in the template words: the slot values must be copied exactly.
-        marker = {k: f"\x00{i}\x00" for i, k in enumerate(values)}
-        noisy = add_typos(text.format(**marker), rng)
-        for k, m in marker.items():
-            noisy = noisy.replace(m, values[k])
-        user = noisy
-    else:
-        user = text.format(**values)
-    if rng.random() < 0.25:
-        user = user.lower()
-        arguments = {
-            k: (
-                v.lower()
-                if isinstance(v, str) and k in {"location", "category", "supplier", "sku", "query"}
-                else v
-            )
-            for k, v in arguments.items()
-        }
-    return user, arguments, surfaces
-
-
-def _valid(tool: str, arguments: dict) -> bool:
-    try:
-        validate_arguments(tool, arguments)
-        return True
-    except ValueError:
-        return False
-
+# Re-exported: callers read the record and the slot fillers from here as well.
+__all__ = ["HORIZONS", "Example", "build_dataset", "fill_slot", "load_split", "save_dataset"]
 
 # -- example builders ------------------------------------------------------------------------
 
@@ -257,7 +47,7 @@ def call_examples(
                 continue
             for _ in range(per_template):
                 user, arguments, surfaces = render_template(text, fixed, pool, rng)
-                if not _valid(tool, arguments):
+                if not is_valid(tool, arguments):
                     continue
                 examples.append(
                     Example(
@@ -312,7 +102,7 @@ def followup_examples(
         user, arguments, surfaces = render_template(text, fixed, pool, rng)
         surface, value = fill_slot(slot, pool, rng)
         second = dict(arguments, **{SLOT_ARGUMENT[slot]: value})
-        if not (_valid(tool, arguments) and _valid(tool, second)):
+        if not (is_valid(tool, arguments) and is_valid(tool, second)):
             continue
         output = rng.choice(tool_outputs.get(tool) or [f"{tool}: results shown to the user"])
         examples.append(
@@ -328,16 +118,6 @@ def followup_examples(
             )
         )
     return examples
-
-
-def exchange(user: str, call: Call, output: str) -> list[Turn]:
-    """An earlier exchange as the model sees it: request, call, result, the quoted answer."""
-    return [
-        Turn("user", user),
-        Turn("assistant", calls=[call]),
-        Turn("tool", output, tool_name=call.name),
-        Turn("assistant", answer_from_output(output)),
-    ]
 
 
 def switch_examples(
@@ -357,7 +137,7 @@ def switch_examples(
     while len(examples) < count:
         tool, index, text, fixed = rng.choice(candidates)
         user, arguments, surfaces = render_template(text, fixed, pool, rng)
-        if not _valid(tool, arguments):
+        if not is_valid(tool, arguments):
             continue
         output = rng.choice(tool_outputs.get(tool) or [f"{tool}: results shown to the user"])
         context = exchange(user, Call(tool, arguments), output)
@@ -376,7 +156,7 @@ def switch_examples(
             continue
         tool2, index2, text2, fixed2 = rng.choice([c for c in candidates if c[0] != tool])
         user2, arguments2, surfaces2 = render_template(text2, fixed2, pool, rng)
-        if not _valid(tool2, arguments2):
+        if not is_valid(tool2, arguments2):
             continue
         context.append(Turn("user", user2))
         examples.append(
@@ -390,29 +170,6 @@ def switch_examples(
             )
         )
     return examples
-
-
-def followup_example(
-    user: str,
-    first: Call,
-    output: str,
-    follow: str,
-    second: Call,
-    template: str,
-    split: str,
-    entities: list[str],
-) -> Example:
-    """A request, its call, the result and the quoted answer; then the follow-up -> ``second``."""
-    context = [*exchange(user, first, output), Turn("user", follow)]
-    return Example(
-        context, Turn("assistant", calls=[second]), "followup", template, split, entities
-    )
-
-
-def agent_spec_fields(tool: str) -> set[str]:
-    return {
-        name for spec in agent_tools() if spec.name == tool for name in spec.request.model_fields
-    }
 
 
 # -- the whole dataset ---------------------------------------------------------------------
@@ -434,6 +191,15 @@ class DatasetConfig:
     composed_switches: int = 1200
     # Training only: topic switches between training templates, built as the held-out ones are.
     template_switches: int = 600
+    # Stage 7 (finetune.registers): staff registers and follow-ups by reference; their held-out
+    # phrasings are the test-extra split, so the 329 of test.jsonl stay as they were.
+    register_per_template: int = 24
+    reference_followups: int = 1500
+    test_register_per_template: int = 3
+    test_reference_followups: int = 80
+    # Dev split: generated as training is (its phrasings and entities, its own draws), with
+    # no request that is also a training request; for validation loss, never the test split.
+    dev_examples: int = 240
 
 
 def build_dataset(
@@ -442,7 +208,8 @@ def build_dataset(
     train_outputs: dict[str, list[str]] | None = None,
     test_outputs: dict[str, list[str]] | None = None,
 ) -> dict[str, list[Example]]:
-    """{'train': [...], 'test': [...]}; ``answers`` (from finetune.answers) are added per split."""
+    """{'train', 'test', 'test-extra', 'dev'}: ``answers`` (from finetune.answers) are added to
+    train and test; test-extra holds the stage-7 registers' held-out phrasings."""
     pools = entity_pools(config.seed)
     data = {}
     for split in ("train", "test"):
@@ -461,16 +228,63 @@ def build_dataset(
             examples += switch_examples(
                 "train", pools["train"], switch_rng, config.template_switches, outputs
             )
+            examples += stage7_examples(config, "train", pools["train"], outputs, "train")
         rng.shuffle(examples)
         data[split] = examples
+    data["test-extra"] = stage7_examples(config, "test", pools["test"], test_outputs or {}, "test")
+    data["dev"] = dev_examples(config, pools["train"], train_outputs or {}, data["train"])
     return data
+
+
+def stage7_examples(
+    config: DatasetConfig,
+    split: str,
+    pool: EntityPool,
+    outputs: dict[str, list[str]],
+    stream: str,
+    scale: float = 1.0,
+) -> list[Example]:
+    """Register calls and follow-ups by reference of ``split``, from their own random stream."""
+    rng = random.Random(f"{config.seed}-registers-{stream}")
+    tools = {spec.name for spec in agent_tools()}
+    train = split == "train"
+    per = config.register_per_template if train else config.test_register_per_template
+    refs = config.reference_followups if train else config.test_reference_followups
+    per, refs = max(1, round(per * scale)), max(1, round(refs * scale))
+    examples = registers.register_calls(split, pool, rng, per, tools)
+    examples += registers.reference_followups(split, pool, rng, refs, outputs, tools)
+    rng.shuffle(examples)
+    return examples
+
+
+def request_key(example: Example) -> str:
+    """The latest request, case and spacing dropped: what makes two examples the same ask."""
+    users = [t.content for t in example.context if t.role == "user"]
+    return " ".join(" || ".join(users).lower().split())
+
+
+def dev_examples(
+    config: DatasetConfig, pool: EntityPool, outputs: dict[str, list[str]], train: list[Example]
+) -> list[Example]:
+    """Examples drawn like training ones (training phrasings and entities, other draws), none
+    of whose requests is a training request."""
+    rng = random.Random(f"{config.seed}-dev")
+    made = call_examples("train", pool, rng, 1)
+    made += refusal_examples("train", rng, 1)
+    made += followup_examples("train", pool, rng, 40, outputs)
+    made += grammar.composed_calls(pool, rng, 6)
+    made += stage7_examples(config, "train", pool, outputs, "dev", scale=0.05)
+    seen = {request_key(e) for e in train}
+    fresh = list({request_key(e): e for e in made if request_key(e) not in seen}.values())
+    rng.shuffle(fresh)
+    for e in fresh:
+        e.split = "dev"
+    return fresh[: config.dev_examples]
 
 
 def composed_examples(
     config: DatasetConfig, pool: EntityPool, tool_outputs: dict[str, list[str]]
 ) -> list[Example]:
-    from finetune import grammar  # builds on this module's slot fillers
-
     rng = random.Random(f"{config.seed}-composed")  # its own stream: the test split is unchanged
     calls = grammar.composed_calls(pool, rng, config.composed_per_tool)
     followups = grammar.composed_followups(pool, rng, config.composed_followups, tool_outputs)
@@ -479,6 +293,26 @@ def composed_examples(
         pool, rng, config.composed_switches, tool_outputs, near_misses
     )
     return calls + followups + near_misses + switches
+
+
+def build_from_tool_runs(
+    runs: dict, seed: int = 0, frozen_test: Path | None = None
+) -> dict[str, list[Example]]:
+    """The dataset from recorded tool runs ({'answers': {split: [example json]}, 'outputs':
+    {split: {tool: [rendered result]}}}): the only input that depends on the tools' code, so a
+    rebuild from the same runs gives the same hash. ``frozen_test``: keep that folder's
+    test.jsonl (the held-out figures stay comparable across stages) if it has one."""
+    answers = {
+        split: [Example.from_json(e) for e in examples]
+        for split, examples in runs.get("answers", {}).items()
+    }
+    outputs = runs.get("outputs", {})
+    data = build_dataset(
+        DatasetConfig(seed=seed), answers, outputs.get("train"), outputs.get("test")
+    )
+    if frozen_test is not None and (Path(frozen_test) / "test.jsonl").exists():
+        data["test"] = load_split(frozen_test, "test")
+    return data
 
 
 def save_dataset(data: dict[str, list[Example]], folder: Path) -> str:

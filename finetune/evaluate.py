@@ -5,7 +5,9 @@ Scores, per example kind:
   matches after validation through the tool's own request model (BFCL-style AST match;
   free-text SOP queries are compared by word overlap, not string equality);
 - refusals: irrelevance detection, i.e. no tool call where none is due;
-- answers: groundedness, the share of figures/entities in the answer found in the tool results;
+- answers: whether the reply answers (no further call) and its groundedness, the share of
+  figures/entities in the answer found in the tool results; a reply that does not answer
+  counts as ungrounded, not as nothing;
 - latency per request and generated tokens per second.
 """
 
@@ -95,7 +97,9 @@ class Report:
     latency_p50_s: float
     tokens_per_s: float
     exact_args_unguarded: float = float("nan")  # older reports lack it
+    answer_choice: float = float("nan")  # answer examples that answered instead of calling
     per_tool_exact: dict[str, float] = field(default_factory=dict)
+    per_tool_count: dict[str, int] = field(default_factory=dict)
     failures: list[dict] = field(default_factory=list)
 
     def row(self) -> str:
@@ -116,8 +120,12 @@ def _calls_text(calls: list[Call]) -> str:
 
 
 def score_example(example: Example, backend, specs) -> ExampleScore:
+    from assistant.model.chat_model import answer_instead_of_repeating
+
     started = time.perf_counter()
     reply = backend.respond(example.context, specs)
+    # The app's own post-processing of a reply (assistant.model.chat_model).
+    reply = answer_instead_of_repeating(example.context, reply)
     seconds = time.perf_counter() - started
     tokens = int(reply.stats.get("completion_tokens", 0))
     output = _calls_text(reply.calls) if reply.calls else reply.text
@@ -141,10 +149,13 @@ def score_example(example: Example, backend, specs) -> ExampleScore:
     elif example.kind == "refusal":
         score.refused_ok = not reply.calls and reply.parse_error is None
     else:  # a final answer after tool results
-        sources = [t.content for t in example.context if t.role in {"tool", "user"}]
-        report = grounding.check(reply.text, sources)
-        score.grounded = [len(report.claims) - len(report.unsupported), len(report.claims)]
-        score.tool_ok = not reply.calls  # it should answer, not call again
+        score.tool_ok = not reply.calls and bool(reply.text.strip())  # answer, not call again
+        if score.tool_ok:
+            sources = [t.content for t in example.context if t.role in {"tool", "user"}]
+            report = grounding.check(reply.text, sources)
+            score.grounded = [len(report.claims) - len(report.unsupported), len(report.claims)]
+        else:
+            score.grounded = [0, 1]  # no answer is no grounded answer
     return score
 
 
@@ -174,6 +185,7 @@ def summarise(name: str, scores: list[ExampleScore]) -> Report:
         examples=len(scores),
         call_parse=_share([s.parsed for s in calls]),
         tool_selection=_share([s.tool_ok for s in calls]),
+        answer_choice=_share([s.tool_ok for s in scores if s.kind == "answer"]),
         exact_args=_share([s.args_ok for s in calls]),
         exact_args_unguarded=_share([s.args_ok_unguarded for s in calls]),
         irrelevance=_share([s.refused_ok for s in scores]),
@@ -181,6 +193,7 @@ def summarise(name: str, scores: list[ExampleScore]) -> Report:
         latency_p50_s=statistics.median([s.seconds for s in scores]) if scores else float("nan"),
         tokens_per_s=total_tokens / total_seconds if total_seconds else float("nan"),
         per_tool_exact={k: round(sum(v) / len(v), 3) for k, v in sorted(per_tool.items())},
+        per_tool_count={k: len(v) for k, v in sorted(per_tool.items())},
         failures=failures,
     )
 

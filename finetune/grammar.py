@@ -14,17 +14,17 @@ import random
 import re
 
 from assistant.protocol import Call, Turn
-from finetune.data import (
+from finetune.entities import CITIES, EntityPool
+from finetune.examples import (
     Example,
-    _case,
-    _valid,
     add_typos,
     agent_spec_fields,
     exchange,
     fill_slot,
     followup_example,
+    is_valid,
+    vary_case,
 )
-from finetune.entities import CITIES, EntityPool
 from finetune.templates import (
     FOLLOW_UPS,
     IRRELEVANT,
@@ -341,7 +341,7 @@ FOLLOW_OPENERS = [
 ]
 FOLLOW_SLOTS = ["loc", "h", "sku", "cat", "sup", "po", "alert"]
 
-# Train-only horizon wordings on top of finetune.data.HORIZONS.
+# Train-only horizon wordings on top of finetune.examples.HORIZONS.
 WEEK_WORDS = ["one", "two", "three", "four", "five", "six", "eight", "ten", "twelve"]
 WEEK_NUMBERS = [1, 2, 3, 4, 5, 6, 8, 10, 12]
 
@@ -396,12 +396,12 @@ EXTRA_TOPICS = [t.strip() for t in EXTRA_TOPICS.replace("\n", " ").split("|")]
 
 
 def fill_train_slot(slot: str, pool: EntityPool, rng: random.Random):
-    """finetune.data.fill_slot, with train-only horizons, categories and topics mixed in."""
+    """finetune.examples.fill_slot, with train-only horizons, categories and topics mixed in."""
     surface, value = fill_slot(slot, pool, rng)
     if slot == "h" and rng.random() < 0.5:
         return extra_horizon(rng)
     if slot == "cat" and rng.random() < 0.5:
-        value = _case(rng, rng.choice(EXTRA_CATEGORIES))
+        value = vary_case(rng, rng.choice(EXTRA_CATEGORIES))
         return value, value
     if slot == "topic" and rng.random() < 0.5:
         value = rng.choice(EXTRA_TOPICS)
@@ -472,7 +472,7 @@ def composed_calls(pool: EntityPool, rng: random.Random, per_tool: int) -> list:
             if made == per_tool:
                 break
             request = compose_request(tool, pool, rng, banned)
-            if request is None or not _valid(tool, request[1]):
+            if request is None or not is_valid(tool, request[1]):
                 continue
             user, arguments, surfaces, template = request
             examples.append(
@@ -515,7 +515,7 @@ def composed_followups(
             continue
         surface, value = fill_train_slot(slot, pool, rng)
         second = dict(arguments, **{SLOT_ARGUMENT[slot]: value})
-        if not (_valid(tool, arguments) and _valid(tool, second)):
+        if not (is_valid(tool, arguments) and is_valid(tool, second)):
             continue
         output = rng.choice(tool_outputs.get(tool) or [f"{tool}: results shown to the user"])
         examples.append(
@@ -549,7 +549,7 @@ def composed_switches(
             break
         first_tool = rng.choice(list(CORES))
         first = compose_request(first_tool, pool, rng, banned)
-        if first is None or not _valid(first_tool, first[1]):
+        if first is None or not is_valid(first_tool, first[1]):
             continue
         user, arguments, surfaces, template = first
         output = rng.choice(tool_outputs.get(first_tool) or [f"{first_tool}: results shown"])
@@ -568,7 +568,7 @@ def composed_switches(
             continue
         tool = rng.choice([t for t in CORES if t != first_tool])
         second = compose_request(tool, pool, rng, banned)
-        if second is None or not _valid(tool, second[1]):
+        if second is None or not is_valid(tool, second[1]):
             continue
         examples.append(
             Example(

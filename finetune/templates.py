@@ -136,7 +136,7 @@ TEMPLATES: dict[str, list[tuple[str, dict]]] = {
         ("plan deliveries from {loc}", {}),
         ("what are the routes {date}?", {}),
         ("route plan for {date} with {veh} vans", {}),
-        ("plan routes from {loc} {date} with trucks of {cap} kg", {}),
+        ("plan routes out of {loc} {date} using trucks of {cap} kg", {}),
         ("How should we route {date}'s deliveries from {loc}?", {}),
         ("optimise delivery routes {loc}", {}),
         ("vehicle routing for {date}", {}),

@@ -17,24 +17,22 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from assistant.memory import bound_history
-from assistant.protocol import IM_END, Turn, render_prompt, render_turn, system_prompt, turn_body
+from assistant.model.backends import protocol_prompt
+from assistant.protocol import IM_END, Turn, render_turn, system_prompt, turn_body
 from finetune.data import Example, load_split
+from tools.registry import agent_tools
 
 IGNORE = -100
 
 
-@dataclass
-class TrainConfig:
-    method: str = "lora"  # lora | adalora
-    base: str = "embedded"  # 'embedded', a local HF folder, or 'tiny' (random model for tests)
-    data_dir: str = "finetune/generated"
-    output_dir: str = "assistant/adapters/stockpilot-lora"
-    rank: int = 16
-    alpha: int = 32
-    dropout: float = 0.05
-    target_modules: list[str] = field(
-        default_factory=lambda: [
+def default_peft() -> dict:
+    """LoRA r=16 on all seven projections: the shipped adapter's configuration."""
+    return {
+        "peft_type": "LORA",
+        "r": 16,
+        "lora_alpha": 32,
+        "lora_dropout": 0.05,
+        "target_modules": [
             "q_proj",
             "k_proj",
             "v_proj",
@@ -42,8 +40,19 @@ class TrainConfig:
             "gate_proj",
             "up_proj",
             "down_proj",
-        ]
-    )
+        ],
+    }
+
+
+@dataclass
+class TrainConfig:
+    base: str = "embedded"  # 'embedded', a local HF folder, or 'tiny' (random model for tests)
+    data_dir: str = "finetune/generated"
+    output_dir: str = "assistant/adapters/stockpilot-lora"
+    # peft's own configuration, as the TOML table [peft]: any field of LoraConfig or
+    # AdaLoraConfig, read by peft.get_peft_config (task_type and AdaLoRA's total_step are
+    # filled in from the run).
+    peft: dict = field(default_factory=default_peft)
     learning_rate: float = 1e-3
     warmup_steps: int = 20
     steps: int = 400
@@ -52,21 +61,22 @@ class TrainConfig:
     # A batch of long answers is run in slices of at most this many tokens (gradients
     # accumulated), which bounds memory whatever batch_size and max_tokens are.
     max_batch_tokens: int = 2048
-    # Draw some kinds more often, e.g. {answer = 2}: rare but long, and what users read.
+    # Draw some kinds more often, e.g. {answer = 2}: rare but long.
     repeat_kinds: dict[str, int] = field(default_factory=dict)
+    # Draw examples whose template id contains a key more often, e.g. {"what_if/" = 3}: a
+    # short stage sees a new tool's examples often enough to learn it.
+    repeat_templates: dict[str, int] = field(default_factory=dict)
     seed: int = 0
     threads: int | None = None
     save_every: int = 50
+    # Validation loss on dev.jsonl every eval_interval steps (and at the end); the adapter
+    # written is the step with the lowest one (nanoGPT's best-checkpoint rule). 0: no dev.
+    eval_interval: int = 50
+    dev_limit: int | None = None  # score only the first N dev examples (time)
     # Continue from an existing adapter (a second stage), optionally focused on some example
     # kinds with an equal-sized replay of the rest so that earlier skills are kept.
     init_adapter: str | None = None
     focus_kinds: list[str] | None = None
-    # AdaLoRA: start at init_rank, prune to an average of rank over [tinit, steps - tfinal]
-    init_rank: int = 24
-    tinit: int = 30
-    tfinal: int = 60
-    delta_t: int = 10
-    orth_reg_weight: float = 0.1
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides) -> TrainConfig:
@@ -75,6 +85,22 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
         return cls(**{**values, **{k: v for k, v in overrides.items() if v is not None}})
+
+    def peft_config(self):
+        """The peft config object (LoraConfig, AdaLoraConfig, ...) built by peft itself."""
+        from peft import get_peft_config
+
+        values = {"task_type": "CAUSAL_LM", **self.peft}
+        if str(values.get("peft_type", "")).upper() == "ADALORA":
+            values.setdefault("total_step", self.steps)
+        try:
+            return get_peft_config(values)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"[peft]: {error}") from None
+
+    @property
+    def method(self) -> str:
+        return str(self.peft.get("peft_type", "LORA")).lower()
 
 
 # -- model ----------------------------------------------------------------------------------
@@ -110,47 +136,34 @@ def load_base(config: TrainConfig):
 
 
 def attach_adapter(model, config: TrainConfig):
-    from peft import AdaLoraConfig, LoraConfig, get_peft_model
+    from peft import get_peft_model
 
-    common = dict(
-        target_modules=config.target_modules,
-        lora_alpha=config.alpha,
-        lora_dropout=config.dropout,
-        task_type="CAUSAL_LM",
-    )
-    if config.method == "lora":
-        peft_config = LoraConfig(r=config.rank, **common)
-    elif config.method == "adalora":
-        peft_config = AdaLoraConfig(
-            init_r=config.init_rank,
-            target_r=config.rank,
-            tinit=config.tinit,
-            tfinal=config.tfinal,
-            deltaT=config.delta_t,
-            total_step=config.steps,
-            orth_reg_weight=config.orth_reg_weight,
-            **common,
-        )
-    else:
-        raise ValueError(f"method: '{config.method}' is not 'lora' or 'adalora'")
-    return get_peft_model(model, peft_config)
+    return get_peft_model(model, config.peft_config())
 
 
 # -- data -----------------------------------------------------------------------------------
+
+
+def system_prefix() -> str:
+    """The constant system turn every prompt starts with (its KV cache is shared)."""
+    return render_turn(Turn("system", system_prompt(agent_tools())))
 
 
 def encode(
     example: Example, tokenizer, prefix_len: int, max_tokens: int
 ) -> tuple[list[int], list[int]] | None:
     """Token ids after the system prefix, and labels that are -100 except on the target turn."""
-    # Exactly what assistant.model.backends.protocol_prompt builds at inference.
-    prompt = render_prompt([Turn("system", system_prompt()), *bound_history(example.context)])
+    prompt = protocol_prompt(example.context, agent_tools())  # the app's own prompt builder
     target = turn_body(example.target) + IM_END
     prompt_ids = tokenizer(prompt).input_ids[prefix_len:]
     target_ids = tokenizer(target, add_special_tokens=False).input_ids
     if len(prompt_ids) + len(target_ids) > max_tokens:
         return None
     return prompt_ids + target_ids, [IGNORE] * len(prompt_ids) + target_ids
+
+
+def encode_all(examples: list[Example], tokenizer, prefix_len: int, max_tokens: int) -> list:
+    return [r for e in examples if (r := encode(e, tokenizer, prefix_len, max_tokens))]
 
 
 def focus(examples: list[Example], kinds: list[str] | None, seed: int) -> list[Example]:
@@ -162,8 +175,14 @@ def focus(examples: list[Example], kinds: list[str] | None, seed: int) -> list[E
     return chosen + random.Random(seed).sample(others, min(len(others), len(chosen)))
 
 
-def repeat(examples: list[Example], times: dict[str, int]) -> list[Example]:
-    return [e for e in examples for _ in range(times.get(e.kind, 1))]
+def repeat(
+    examples: list[Example], kinds: dict[str, int], templates: dict[str, int] | None = None
+) -> list[Example]:
+    def times(e: Example) -> int:
+        by_template = [n for key, n in (templates or {}).items() if key in e.template]
+        return max([kinds.get(e.kind, 1), *by_template])
+
+    return [e for e in examples for _ in range(times(e))]
 
 
 def slices(rows: list, max_tokens: int) -> list[list]:
@@ -246,18 +265,22 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
             model.peft_config["default"].rank_pattern = saved["rank_pattern"]
         set_peft_model_state_dict(model, load_file(checkpoint / "adapter_model.safetensors"))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    # From the adapter itself: a later stage trains whatever its init_adapter is.
+    method = str(model.peft_config["default"].peft_type.value).lower()
 
-    prefix = render_turn(Turn("system", system_prompt()))
-    prefix_ids = tokenizer(prefix, return_tensors="pt").input_ids
+    prefix_ids = tokenizer(system_prefix(), return_tensors="pt").input_ids
     examples = focus(load_split(Path(config.data_dir), "train"), config.focus_kinds, config.seed)
-    examples = repeat(examples, config.repeat_kinds)
-    rows = [
-        r for e in examples if (r := encode(e, tokenizer, prefix_ids.shape[1], config.max_tokens))
-    ]
+    examples = repeat(examples, config.repeat_kinds, config.repeat_templates)
+    rows = encode_all(examples, tokenizer, prefix_ids.shape[1], config.max_tokens)
     if not rows:
         raise ValueError(
             f"{config.data_dir}/train.jsonl: no example fits max_tokens={config.max_tokens}"
         )
+    dev_batches = []
+    if config.eval_interval:
+        dev = load_split(Path(config.data_dir), "dev")[: config.dev_limit]
+        dev_rows = encode_all(dev, tokenizer, prefix_ids.shape[1], config.max_tokens)
+        dev_batches = length_buckets(dev_rows, config.batch_size)
 
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad],
@@ -272,24 +295,35 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
     model, optimizer = accelerator.prepare(model, optimizer)
     prefix_ids = prefix_ids.to(accelerator.device)
 
-    start, earlier_seconds, losses = 0, 0.0, []
+    start, earlier_seconds, losses, dev_losses = 0, 0.0, [], []
     state_file = checkpoint / "trainer_state.pt"
     if resume and state_file.exists():
         state = torch.load(state_file, weights_only=False)
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
         start = state["step"]
-        if config.method == "adalora" and state.get("rank_pattern"):
+        if method == "adalora" and state.get("rank_pattern"):
             accelerator.unwrap_model(model).peft_config["default"].rank_pattern = state[
                 "rank_pattern"
             ]
-        elif config.method == "adalora" and saved.get("rank_pattern") and start < config.steps:
+        elif method == "adalora" and saved.get("rank_pattern") and start < config.steps:
             raise ValueError(
                 f"{checkpoint}: saved at pruned ranks; it can be finalised (--steps {start}) "
                 "but not trained further"
             )
         losses = state.get("losses", [])
         earlier_seconds = state.get("seconds", 0.0)
+        dev_losses = state.get("dev_losses", [])
+
+    pad_id = tokenizer.pad_token_id or 0
+    best = Best(output / "best", dev_losses)
+
+    def validate(step: int) -> None:
+        if not dev_batches:
+            return
+        value = dev_loss(model, prefix_ids, dev_batches, pad_id, accelerator.device, config)
+        best.record(step, value, accelerator.unwrap_model(model))
+        tqdm.write(f"step {step}: dev loss {value:.4f} (best {best.loss:.4f} at {best.step})")
 
     order = random.Random(config.seed)
     if resume and state_file.exists():
@@ -300,8 +334,10 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
         initial=start,
         total=config.steps,
         disable=not progress,
-        desc=config.method,
+        desc=method,
     )
+    if start == 0:
+        validate(0)  # where the previous stage (or the fresh adapter) stands
     model.train()
     batches = length_buckets(rows, config.batch_size)
     for step in bar:
@@ -318,12 +354,16 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
             loss += part_loss.item()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        if config.method == "adalora":
+        if method == "adalora":
             accelerator.unwrap_model(model).base_model.update_and_allocate(step)
         schedule.step()
         optimizer.zero_grad()
         losses.append(loss)
         bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
+        if config.eval_interval and (
+            (step + 1) % config.eval_interval == 0 or step + 1 == config.steps
+        ):
+            validate(step + 1)
         if (step + 1) % config.save_every == 0 and step + 1 < config.steps:
             save_checkpoint(
                 accelerator.unwrap_model(model),
@@ -334,9 +374,13 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
                 checkpoint,
                 losses,
                 earlier_seconds + time.perf_counter() - started,
+                best.losses,
             )
 
     model = accelerator.unwrap_model(model)
+    if best.step is not None and method != "adalora":
+        # AdaLoRA's ranks are pruned on a schedule to the last step, so its last step is kept.
+        best.restore(model)
     output.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(output)
     store_half_precision(output / "adapter_model.safetensors")
@@ -347,7 +391,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
     )
     meta = {
         "base_model": base_id,
-        "method": config.method,
+        "method": method,
         "trainable_params": trainable,
         "train_examples": len(rows),
         "data_hash": data_hash,
@@ -356,15 +400,64 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
         "train_seconds": round(earlier_seconds + time.perf_counter() - started, 1),
         "resumed_at_step": start or None,
         "device": str(accelerator.device),
+        "dev_losses": best.losses,
+        "best_step": best.step if method != "adalora" else config.steps,
+        "best_dev_loss": best.loss if best.step is not None else None,
+        **fingerprint(config.base),
         "config": asdict(config),
     }
-    if config.method == "adalora":
+    if method == "adalora":
         meta["effective_rank"] = effective_rank(model)
     previous = Path(config.init_adapter or "") / "stockpilot.json"
     if config.init_adapter and previous.exists():  # a second stage records the first
         meta["previous_stage"] = json.loads(previous.read_text())
     (output / "stockpilot.json").write_text(json.dumps(meta, indent=2))
     return output
+
+
+def fingerprint(base: str) -> dict:
+    """What the adapter was trained against: the system prompt, the tool schemas, the base
+    weights' file. The loader compares the first two with the live ones."""
+    from assistant.model.loader import base_fingerprint, prompt_fingerprint
+
+    identity = {} if base == "tiny" else {"base_files": base_fingerprint(base)}
+    return {**prompt_fingerprint(agent_tools()), **identity}
+
+
+def dev_loss(model, prefix_ids, batches: list, pad_id: int, device, config: TrainConfig) -> float:
+    """Mean loss per target token over the dev split, without dropout or gradients."""
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for batch in batches:
+            for part in slices(batch, config.max_batch_tokens):
+                ids, labels, mask = (t.to(device) for t in collate(part, pad_id))
+                n = int((labels != IGNORE).sum())
+                total += batch_loss(model, prefix_ids, ids, labels, mask).item() * n
+                count += n
+    model.train()
+    return total / max(1, count)
+
+
+class Best:
+    """The lowest dev loss so far and its adapter weights (kept on disk under ``folder``)."""
+
+    def __init__(self, folder: Path, losses: list):
+        self.folder, self.losses = folder, [list(x) for x in losses]
+        scored = min(self.losses, key=lambda x: x[1]) if self.losses else None
+        self.step, self.loss = (scored[0], scored[1]) if scored else (None, float("inf"))
+
+    def record(self, step: int, loss: float, model) -> None:
+        self.losses.append([step, round(loss, 5)])
+        if loss < self.loss:
+            self.step, self.loss = step, loss
+            model.save_pretrained(self.folder)
+
+    def restore(self, model) -> None:
+        from peft import set_peft_model_state_dict
+        from safetensors.torch import load_file
+
+        set_peft_model_state_dict(model, load_file(self.folder / "adapter_model.safetensors"))
 
 
 def store_half_precision(path: Path) -> None:
@@ -395,6 +488,7 @@ def save_checkpoint(
     folder: Path,
     losses: list[float] | None = None,
     seconds: float = 0.0,
+    dev_losses: list | None = None,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     # AdaLoRA saves at its pruned ranks once it has a rank pattern; a checkpoint keeps the
@@ -415,6 +509,7 @@ def save_checkpoint(
             "losses": losses or [],
             "rank_pattern": pattern,
             "seconds": seconds,
+            "dev_losses": dev_losses or [],
         },
         folder / "trainer_state.pt",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -28,8 +29,26 @@ def dataset():
             near_misses=40,
             composed_switches=40,
             template_switches=20,
-        )
+            register_per_template=2,
+            reference_followups=40,
+            test_reference_followups=10,
+            dev_examples=30,
+        ),
+        None,
+        FAKE_OUTPUTS,
+        FAKE_OUTPUTS,
     )
+
+
+# Rendered results with rows to refer to ("the first one"), as the real tools write them.
+FAKE_OUTPUTS = {
+    "stockout_risk": ["Stock-out risk (BER): 3 series.\nSKU-00018 BER 100%\nSKU-00027 BER 90%"],
+    "list_alerts": ["2 open alerts:\nA-1 critical supplier_delay: PO-2181\nA-5 medium"],
+    "supplier_orders": ["1 late POs for SUP-004:\nPO-2223 SUP-004 HAM late: 2 d late"],
+    "supplier_scorecard": ["Supplier scorecard:\n1. SUP-001 Xiamen Harbour: OTIF 72%"],
+    "forecast_demand": ["Forecast SKU-00107 at HAM: total 117 units"],
+    "stock_projection": ["SKU-00010 stock: BER: on hand 30, no stock-out expected"],
+}
 
 
 def test_splits_share_no_template_and_no_entity(dataset):
@@ -117,11 +136,56 @@ def test_topic_switches_ask_for_another_tool_or_nothing(dataset):
 
 
 def test_every_agent_tool_is_covered_in_both_splits(dataset):
+    from finetune.registers import REGISTERS
+
     tools = {spec.name for spec in agent_tools()}
-    assert set(TEMPLATES) == tools
-    for split in ("train", "test"):
+    old = set(TEMPLATES)  # the tools of test.jsonl; later tools are held out in test-extra
+    assert old <= tools and set(REGISTERS) | {"search_sops"} == tools
+    for split in ("train", "test-extra"):
         called = {c.name for e in dataset[split] for c in e.target.calls}
         assert called == tools, split
+    assert {c.name for e in dataset["test"] for c in e.target.calls} == old
+
+
+def test_follow_ups_by_reference_copy_the_row_the_user_means(dataset):
+    refs = [e for e in dataset["train"] if "/ref" in e.template]
+    assert len(refs) >= 20
+    by_text = {}
+    for e in refs:
+        by_text.setdefault(e.context[-1].content, []).append(e)
+    for e in refs:
+        call, previous = e.target.calls[0], e.context[2].content
+        if e.context[-1].content == "any subs for the top row?":
+            assert call.arguments == {"sku": "SKU-00018", "mode": "substitutes"}
+        if e.context[-1].content == "forecast the second sku":
+            assert call.name == "forecast_demand" and call.arguments["sku"] == "SKU-00027"
+        if call.name == "explain_alert":
+            assert call.arguments["alert_id"] == "A-1"
+        for value in call.arguments.values():  # copied from the conversation, never invented
+            if isinstance(value, str) and value not in {"substitutes", "open", "late", "all"}:
+                text = " ".join(t.content or json.dumps([c.arguments for c in t.calls])
+                                for t in e.context)
+                assert value.lower() in text.lower(), (e.context[-1].content, value)
+        assert previous  # the exchange shows the result the follow-up refers to
+    assert any(t in by_text for t in ("any subs for the top row?", "explain the first one"))
+
+
+def test_dev_split_is_drawn_like_training_but_shares_no_request_with_it(dataset):
+    from finetune.data import request_key
+    from finetune.templates import split_of
+
+    dev, train = dataset["dev"], dataset["train"]
+    assert len(dev) == 30 and {e.split for e in dev} == {"dev"}
+    assert not {request_key(e) for e in dev} & {request_key(e) for e in train}
+    # Training phrasings only: no held-out template is a dev template.
+    for e in dev:
+        tool, _, index = e.template.partition("/")
+        if index.isdigit():
+            assert split_of(int(index)) == "train", e.template
+    test_templates = {e.template for e in dataset["test"]} | {
+        e.template for e in dataset["test-extra"]
+    }
+    assert not {e.template for e in dev} & test_templates
 
 
 def test_every_target_call_validates_against_the_tool_schema(dataset):
@@ -183,8 +247,13 @@ def tiny_config(tiny_data, output_dir, **settings):
         output_dir=str(output_dir),
         batch_size=2,
         warmup_steps=1,
+        dev_limit=6,
         **settings,
     )
+
+
+ADALORA = {"peft_type": "ADALORA", "init_r": 6, "target_r": 2, "tinit": 1, "tfinal": 1}
+ADALORA |= {"deltaT": 1, "target_modules": ["q_proj", "v_proj"]}
 
 
 @pytest.mark.parametrize("method", ["lora", "adalora"])
@@ -195,23 +264,22 @@ def test_tiny_model_trains_saves_reloads_and_evaluates(method, tiny_data, tmp_pa
     from assistant.model.loader import LoadedModel
     from finetune.train import load_base, train
 
-    config = tiny_config(
-        tiny_data,
-        tmp_path / "adapter",
-        method=method,
-        steps=4,
-        tinit=1,
-        tfinal=1,
-        delta_t=1,
-        save_every=2,
-    )
+    peft = ADALORA if method == "adalora" else {"peft_type": "LORA", "r": 4, "lora_alpha": 8}
+    config = tiny_config(tiny_data, tmp_path / "adapter", peft=peft, steps=4, save_every=2)
     folder = train(config, progress=False)
     meta = json.loads((folder / "stockpilot.json").read_text())
     assert meta["base_model"] == "tiny-random-llama" and meta["method"] == method
     assert meta["data_hash"] == (tiny_data / "HASH").read_text().strip()
     assert meta["trainable_params"] > 0
-    if method == "adalora":  # pruned from init_rank towards rank
-        assert 0 < meta["effective_rank"] <= config.init_rank
+    if method == "adalora":  # pruned from init_r towards target_r
+        assert 0 < meta["effective_rank"] <= peft["init_r"]
+    # Validation loss at the start and every eval_interval steps; the best step is written.
+    assert [step for step, _ in meta["dev_losses"]] == [0, 4]
+    best = min(meta["dev_losses"], key=lambda x: x[1])
+    assert meta["dev_losses"][0][1] > 0
+    if method == "lora":
+        assert meta["best_step"] == best[0] and meta["best_dev_loss"] == pytest.approx(best[1])
+    assert set(meta) >= {"prompt_sha256", "tools_sha256"}
 
     base, tokenizer, _ = load_base(config)
     reloaded = PeftModel.from_pretrained(base, folder).eval()
@@ -246,24 +314,14 @@ def test_adalora_resumes_from_a_pruned_checkpoint(tiny_data, tmp_path):
 
     from finetune.train import load_base, train
 
-    config = tiny_config(
-        tiny_data,
-        tmp_path / "a",
-        method="adalora",
-        steps=6,
-        rank=2,
-        init_rank=6,
-        tinit=1,
-        tfinal=3,
-        delta_t=1,
-        save_every=5,
-    )
+    peft = {**ADALORA, "tfinal": 3}
+    config = tiny_config(tiny_data, tmp_path / "a", peft=peft, steps=6, save_every=5)
     train(config, progress=False)
     state = torch.load(tmp_path / "a" / "checkpoint" / "trainer_state.pt", weights_only=False)
     assert state["step"] == 5 and state["rank_pattern"]  # saved after pruning, full ranks
     folder = train(config, resume=True, progress=False)
     meta = json.loads((folder / "stockpilot.json").read_text())
-    assert meta["resumed_at_step"] == 5 and 0 < meta["effective_rank"] <= config.rank
+    assert meta["resumed_at_step"] == 5 and 0 < meta["effective_rank"] <= peft["target_r"]
     base, _, _ = load_base(config)
     PeftModel.from_pretrained(base, folder)
 
@@ -276,3 +334,91 @@ def test_adapter_for_another_base_is_refused(tmp_path):
     with pytest.raises(AdapterMismatchError, match="trained for base model 'tiny-random-llama'"):
         check_adapter_base(tmp_path, "SmolLM2-135M-Instruct")
     check_adapter_base(tmp_path, "tiny-random-llama")
+
+
+def test_training_loss_falls_on_the_tiny_model(tiny_data, tmp_path):
+    from finetune.train import train
+
+    peft = {"peft_type": "LORA", "r": 8, "lora_alpha": 16}
+    config = tiny_config(
+        tiny_data, tmp_path / "a", peft=peft, steps=12, learning_rate=5e-3, eval_interval=6
+    )
+    meta = json.loads((train(config, progress=False) / "stockpilot.json").read_text())
+    dev = [loss for _, loss in meta["dev_losses"]]
+    assert len(dev) == 3 and dev[-1] < dev[0]
+
+
+def test_training_prompt_is_the_apps_prompt(dataset):
+    from transformers import AutoTokenizer
+
+    from assistant.model.backends import protocol_prompt
+    from assistant.model.loader import resolve_base
+    from finetune.train import encode, system_prefix
+
+    folder, _ = resolve_base("embedded", Path(".cache/models"))
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    example = next(e for e in dataset["train"] if e.kind == "followup")
+    prefix_len = len(tokenizer(system_prefix()).input_ids)
+    ids, labels = encode(example, tokenizer, prefix_len, 4000)
+    prompt = tokenizer(protocol_prompt(example.context, agent_tools())).input_ids
+    assert prompt[:prefix_len] == tokenizer(system_prefix()).input_ids
+    assert ids[: len(prompt) - prefix_len] == prompt[prefix_len:]
+    assert all(label == -100 for label in labels[: len(prompt) - prefix_len])
+
+
+def test_an_adapter_trained_with_another_prompt_is_flagged(tmp_path):
+    from assistant.model.loader import adapter_drift, prompt_fingerprint
+
+    live = prompt_fingerprint()
+    (tmp_path / "adapter_config.json").write_text("{}")
+    (tmp_path / "stockpilot.json").write_text(json.dumps(live))
+    assert adapter_drift(tmp_path) == []
+    (tmp_path / "stockpilot.json").write_text(json.dumps({**live, "tools_sha256": "0" * 16}))
+    (line,) = adapter_drift(tmp_path)
+    assert "tool schemas" in line and "0" * 16 in line and live["tools_sha256"] in line
+    (tmp_path / "stockpilot.json").write_text(json.dumps({"base_model": "x"}))  # older adapter
+    assert adapter_drift(tmp_path) == []
+
+
+GENERATED = Path(__file__).resolve().parents[1] / "finetune" / "generated"
+
+
+def test_regenerating_the_training_data_reproduces_its_recorded_hash(tmp_path):
+    from finetune.data import build_from_tool_runs
+
+    runs = json.loads((GENERATED / "tool-runs.json").read_text())
+    data = build_from_tool_runs(runs, 0, GENERATED)
+    assert save_dataset(data, tmp_path) == (GENERATED / "HASH").read_text().strip()
+    for split in ("train", "dev", "test", "test-extra"):
+        assert (tmp_path / f"{split}.jsonl").read_bytes() == (
+            GENERATED / f"{split}.jsonl"
+        ).read_bytes(), split
+
+
+STAFF = Path(__file__).resolve().parents[2] / "shared" / "eval" / "staff_requests.jsonl"
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+@pytest.mark.skipif(not STAFF.exists(), reason="../shared/eval is absent")
+def test_no_training_or_dev_request_contains_a_shared_staff_request():
+    # Only the request texts are read, to compare; they are never used to write data.
+    staff = set()
+    for line in STAFF.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            text = row.get("request") or row.get("text") or row.get("prompt") or ""
+            turns = row.get("turns") or []
+            staff |= {_norm(t if isinstance(t, str) else t.get("content", "")) for t in turns}
+            staff.add(_norm(text))
+    staff.discard("")
+    assert staff
+    for split in ("train", "dev"):
+        for example in load_split(GENERATED, split):
+            for turn in example.context:
+                if turn.role == "user":
+                    request = _norm(turn.content)
+                    hit = next((s for s in staff if s in request), None)
+                    assert hit is None, (split, request, hit)

@@ -6,8 +6,11 @@ offline, dequantised to fp32; we save it once as a plain safetensors folder (lat
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +111,60 @@ def check_adapter_base(adapter: Path, base_id: str) -> None:
         )
 
 
+def prompt_fingerprint(specs=None) -> dict:
+    """Hashes of the live system prompt and of the agent tools' schemas (name, summary,
+    argument schema) from the registry: an adapter records the ones it was trained with."""
+    from assistant.protocol import system_prompt
+    from tools.registry import agent_tools
+
+    specs = agent_tools() if specs is None else specs
+    schemas = [
+        {"name": s.name, "summary": s.summary, "arguments": s.request.model_json_schema()}
+        for s in specs
+    ]
+    return {
+        "prompt_sha256": _short_hash(system_prompt(specs)),
+        "tools_sha256": _short_hash(json.dumps(schemas, sort_keys=True)),
+    }
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def base_fingerprint(source: str = EMBEDDED) -> dict:
+    """The base weights' file identity: the GGUF's name, size and sha256 (or a folder's
+    weights file), not just a folder name."""
+    if source == EMBEDDED:
+        path = embedded_gguf()
+    else:
+        folder = Path(source).expanduser()
+        path = next(iter(sorted(folder.glob("*.safetensors"))), folder / "config.json")
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(chunk)
+    return {"file": path.name, "size": path.stat().st_size, "sha256": sha.hexdigest()}
+
+
+def adapter_drift(adapter: str | Path | None = "shipped", specs=None) -> list[str]:
+    """Why an adapter may not fit the live prompt: one line per recorded hash that differs
+    from the live one (empty when they match, or for an adapter that records none). Shown by
+    `stockpilot data info` and the UI header; load_model warns with the same lines."""
+    folder = resolve_adapter(str(adapter)) if adapter is not None else None
+    meta_file = folder / "stockpilot.json" if folder else None
+    if meta_file is None or not meta_file.exists():
+        return []
+    meta, live = json.loads(meta_file.read_text()), prompt_fingerprint(specs)
+    labels = {"prompt_sha256": "system prompt", "tools_sha256": "tool schemas"}
+    return [
+        f"adapter {folder.name}: trained with another {label} ({meta[key]}, live {live[key]}); "
+        "retrain it or expect worse tool calls"
+        for key, label in labels.items()
+        if meta.get(key) and meta[key] != live[key]
+    ]
+
+
 def load_model(
     source: str = EMBEDDED,
     adapter: str | None = "shipped",
@@ -124,6 +181,9 @@ def load_model(
         from peft import PeftModel
 
         check_adapter_base(adapter_dir, base_id)
+        for line in adapter_drift(adapter_dir):
+            logging.getLogger(__name__).warning(line)
+            warnings.warn(line, stacklevel=2)
         model = PeftModel.from_pretrained(model, adapter_dir).merge_and_unload()
     model.eval()
     return LoadedModel(model, tokenizer, base_id, str(adapter_dir) if adapter_dir else None)
