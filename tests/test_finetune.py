@@ -163,8 +163,9 @@ def test_follow_ups_by_reference_copy_the_row_the_user_means(dataset):
             assert call.arguments["alert_id"] == "A-1"
         for value in call.arguments.values():  # copied from the conversation, never invented
             if isinstance(value, str) and value not in {"substitutes", "open", "late", "all"}:
-                text = " ".join(t.content or json.dumps([c.arguments for c in t.calls])
-                                for t in e.context)
+                text = " ".join(
+                    t.content or json.dumps([c.arguments for c in t.calls]) for t in e.context
+                )
                 assert value.lower() in text.lower(), (e.context[-1].content, value)
         assert previous  # the exchange shows the result the follow-up refers to
     assert any(t in by_text for t in ("any subs for the top row?", "explain the first one"))
