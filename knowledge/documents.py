@@ -2,6 +2,10 @@
 
 Users bring their own SOPs, so everything but the text is optional: the id, title, owner and
 version come from front matter or the title line when present and fall back to the file name.
+
+A document is data, never instructions. ``addressed_to_assistant`` finds text written to the
+assistant rather than to staff ("ignore your rules", "you must call <tool>", chat markup), so
+the index can flag the document to whoever owns the corpus and the quotes can say so.
 """
 
 from __future__ import annotations
@@ -17,6 +21,34 @@ SUPPORTED_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text"
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _DOC_ID = re.compile(r"\b([A-Z]{2,6}-\d{1,4})\b")
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+# Phrases that address an AI assistant, not a person: an SOP tells staff what to do; it has no
+# business telling the assistant to drop its rules, call tools or say things to the user.
+_ADDRESSING = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:your|the|previous|prior|above|earlier|these|those|all)\s+(?:\w+\s+)?(?:rules|instructions|guidelines|guardrails|prompts?|policies|directives)",
+        r"\byou\s+(?:must|should|shall|have\s+to|are\s+(?:required|instructed)\s+to)\s+(?:now\s+|always\s+)?(?:call|invoke|run|use)\s+(?:the\s+)?(?:`?[a-z]+_[a-z_]+`?|tool|function)",
+        r"\b(?:tell|instruct|advise)\s+(?:the\s+)?users?\s+(?:to|that)\b",
+        r"\b(?:as\s+an?\s+|dear\s+|attention,?\s+|note\s+to\s+(?:the\s+)?)(?:ai|assistant|chatbot|language\s+model|llm)\b",
+        r"\b(?:hey|hi|hello|dear)?,?\s*(?:ai|assistant|chatbot|model)\s*[,:]\s*(?:you|ignore|always|never|do)\b",
+        r"\b(?:system\s+prompt|developer\s+message|jailbreak)\b",
+        r"<\s*/?\s*(?:tool_call|system|quote)\b|<\|im_(?:start|end)\|>",
+        r"\b(?:do\s+not|don't|never)\s+(?:tell|mention|reveal|show)\b.{0,40}\b(?:user|staff|anyone)\b",
+    )
+]
+
+
+def addressed_to_assistant(text: str) -> list[str]:
+    """The phrases in ``text`` that address an AI assistant (empty: none), as found."""
+    found = []
+    for pattern in _ADDRESSING:
+        for match in pattern.finditer(text):
+            phrase = " ".join(match.group(0).split())
+            if phrase not in found:
+                found.append(phrase)
+    return found
 
 
 class UnreadableDocumentError(ValueError):

@@ -4,6 +4,10 @@ The collection mirrors one folder: a file is identified by its path relative to 
 re-embedded only when its content hash (or the chunking/embedding pipeline) changed; a changed
 file's old passages are deleted before its new ones are written, and files that disappeared
 are removed. A file that cannot be read is reported by name and the rest still indexes.
+
+A document whose text addresses the assistant ("ignore your rules", "you must call ...") is
+indexed (it may still hold real procedure) but flagged: its passages carry the phrases found,
+and every index report lists it as a warning for whoever owns the corpus until it is fixed.
 """
 
 from __future__ import annotations
@@ -17,17 +21,28 @@ from chromadb.api.models.Collection import Collection
 from pydantic import BaseModel, computed_field
 
 from knowledge.chunking import CHUNKER_VERSION, MAX_CHARS, Chunk, chunk_document
-from knowledge.documents import SourceDocument, is_supported, read_document
+from knowledge.documents import (
+    SourceDocument,
+    addressed_to_assistant,
+    is_supported,
+    read_document,
+)
 from knowledge.embeddings import MODEL_ID, embed
 
 PIPELINE = f"{CHUNKER_VERSION}/{MAX_CHARS}/{MODEL_ID}"
 WRITE_BATCH = 500  # well under chromadb's max batch size, also for an HTTP server
+_FLAG_SEPARATOR = " | "
 GENERATION_KEY = "generation"  # collection metadata, changed on every write: readers refresh caches
 
 
 class FailedFile(BaseModel):
     path: str
     error: str
+
+
+class FlaggedFile(BaseModel):
+    path: str
+    phrases: list[str]  # what in it addresses the assistant
 
 
 class IndexReport(BaseModel):
@@ -37,6 +52,7 @@ class IndexReport(BaseModel):
     unchanged: list[str] = []
     removed: list[str] = []
     failed: list[FailedFile] = []
+    flagged: list[FlaggedFile] = []  # indexed, but their text addresses the assistant
     chunks_embedded: int = 0
     chunks_total: int = 0
     seconds: float = 0.0
@@ -47,11 +63,21 @@ class IndexReport(BaseModel):
         return bool(self.added or self.updated or self.removed or self.chunks_embedded)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
             f"removed {len(self.removed)}, failed {len(self.failed)}; {self.chunks_embedded} passages embedded, "
             f"{self.chunks_total} in the index ({self.seconds:.1f}s)"
         )
+        return "\n".join([text, *self.warnings()])
+
+    def warnings(self) -> list[str]:
+        """One line per flagged document, for whoever owns the corpus."""
+        return [
+            f"warning: {f.path} addresses the assistant, not staff ("
+            + "; ".join(f"'{p[:60]}'" for p in f.phrases[:3])
+            + "): it is quoted as untrusted text; rewrite it as a procedure for people"
+            for f in self.flagged
+        ]
 
 
 class _Parsed(BaseModel):
@@ -110,6 +136,11 @@ def index_folder(collection: Collection, folder: str | Path) -> IndexReport:
 
     if report.changed or failed & set(stored):
         collection.modify(metadata={GENERATION_KEY: uuid.uuid4().hex})
+    report.flagged = [
+        FlaggedFile(path=path, phrases=entry["flagged"].split(_FLAG_SEPARATOR))
+        for path, entry in sorted(_stored_files(collection).items())
+        if entry.get("flagged")
+    ]
     report.chunks_total = collection.count()
     report.seconds = time.perf_counter() - started
     return report
@@ -120,6 +151,7 @@ def _replace_file(collection: Collection, parsed: _Parsed, vectors: list, stored
     if old_ids:
         collection.delete(ids=old_ids)
     doc = parsed.doc
+    flagged = _FLAG_SEPARATOR.join(addressed_to_assistant("\n".join(p.text for p in doc.pages)))
     ids = [f"{doc.path}#{parsed.file_hash[:12]}#{i}" for i in range(len(parsed.chunks))]
     metadatas = [
         {
@@ -136,6 +168,7 @@ def _replace_file(collection: Collection, parsed: _Parsed, vectors: list, stored
             "part": c.part,
             "file_hash": parsed.file_hash,
             "pipeline": PIPELINE,
+            "flagged": flagged,
         }
         for c in parsed.chunks
     ]
@@ -156,7 +189,12 @@ def _stored_files(collection: Collection) -> dict[str, dict]:
     got = collection.get(include=["metadatas"])
     for chunk_id, meta in zip(got["ids"], got["metadatas"], strict=True):
         entry = files.setdefault(
-            meta["path"], {"fingerprint": (meta.get("file_hash"), meta.get("pipeline")), "ids": []}
+            meta["path"],
+            {
+                "fingerprint": (meta.get("file_hash"), meta.get("pipeline")),
+                "ids": [],
+                "flagged": meta.get("flagged", ""),
+            },
         )
         entry["ids"].append(chunk_id)
         if entry["fingerprint"] != (meta.get("file_hash"), meta.get("pipeline")):
