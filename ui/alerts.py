@@ -30,6 +30,7 @@ KINDS = ["all", "demand_spike", "demand_drop", "data_error", "supplier_delay", "
 COLUMNS = ["alert_id", "severity", "kind", "sku", "location_id", "po_number", "start_date"]
 SHOWN = [*COLUMNS, "state", "summary"]
 NO_ALERT = "_Select an alert to see its evidence._"
+NAME_KEY = "stockpilot-actor"
 
 
 def _day(value) -> str:
@@ -233,7 +234,11 @@ def build_alerts_tab(app: gr.Blocks, workspace: Workspace) -> AlertsHandles:
             load, listing, [raw, table, count]
         )
     app.load(load, listing, [raw, table, count])
+    # the name this browser used last comes back after a reload (plain localStorage: a name
+    # is no secret); with ui_auth the login name wins
+    app.load(None, None, actor, js=f"() => localStorage.getItem('{NAME_KEY}') || ''")
     app.load(_user, None, actor)
+    actor.change(None, actor, None, js=f"(v) => {{ localStorage.setItem('{NAME_KEY}', v); }}")
     return AlertsHandles(outputs)
 
 
@@ -245,7 +250,7 @@ def _bind(act, action: str):
 
 
 def _user(request: gr.Request):
-    """The logged-in user's name (with ui_auth) as the default actor."""
+    """The logged-in user's name (with ui_auth) as the actor."""
     return getattr(request, "username", None) or gr.skip()
 
 

@@ -17,6 +17,7 @@ from ui.alerts import build_alerts_tab  # noqa: E402
 from ui.charts_tab import build_charts_tab  # noqa: E402
 from ui.chat_tab import build_chat_tab  # noqa: E402
 from ui.data_tab import build_data_tab  # noqa: E402
+from ui.history import build_history_tab  # noqa: E402
 from ui.home import build_home_tab  # noqa: E402
 from ui.navigate import Screens, wire_links  # noqa: E402
 from ui.suppliers import build_suppliers_tab  # noqa: E402
@@ -47,8 +48,9 @@ def build_app(settings: Settings, assistant=None) -> gr.Blocks:
                 suppliers = build_suppliers_tab(app, workspace)
             with gr.Tab("Data", id="data"):
                 build_data_tab(app, workspace)
+            build_history_tab(app, workspace)
         # the charts are drawn when their tab is opened, not on page load (the briefing first)
-        charts_tab.select(charts.draw, charts.inputs, charts.charts)
+        charts_tab.select(charts.draw, charts.inputs, charts.outputs)
         screens = Screens(tabs, chat, charts, alerts, suppliers)
         wire_links(app, workspace, screens, [home_table, chat.table, suppliers.late])
     app.workspace = workspace  # for tests and the launcher

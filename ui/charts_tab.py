@@ -26,8 +26,7 @@ class ChartsHandles:
     sku: gr.Dropdown
     outputs: list  # what open_sku returns: sku, forecast plot and note, projection plot and note
     inputs: list  # sku, location, horizon
-    charts: list  # forecast plot and note, projection plot and note
-    draw: object  # (sku, location, horizon) -> charts; run when the tab is opened
+    draw: object  # (sku, location, horizon) -> outputs; run when the tab is opened
 
 
 def build_charts_tab(app: gr.Blocks, workspace: Workspace) -> ChartsHandles:
@@ -76,6 +75,18 @@ def build_charts_tab(app: gr.Blocks, workspace: Workspace) -> ChartsHandles:
     def draw_both(sku_value: str | None, location_value: str | None, days: float):
         return sku_charts(workspace, sku_value, location_value, days)
 
+    def draw_on_open(sku_value: str | None, location_value: str | None, days: float):
+        """The tab opened: draw the selection, or the first SKU when the page has not filled
+        the picker yet."""
+        if not sku_value:
+            try:
+                with workspace.reading() as ctx:
+                    products = ctx.store.products()
+            except NoDataError as error:
+                return [gr.skip(), None, str(error), None, ""]
+            sku_value = products["sku"].iloc[0] if len(products) else None
+        return [gr.update(value=sku_value), *draw_both(sku_value, location_value, days)]
+
     def routes(location_value: str | None, day_value: str):
         arguments = {"location": location_value, "date": (day_value or "today").strip()}
         run, figure, note = run_chart(workspace, "plan_routes", arguments)
@@ -87,10 +98,10 @@ def build_charts_tab(app: gr.Blocks, workspace: Workspace) -> ChartsHandles:
     charts = [forecast_plot, forecast_note, projection_plot, projection_note]
     for control in (sku, location):  # .input: user choices only, not values set by a link
         control.input(draw_both, inputs, charts)
-    horizon.release(draw_both, inputs, charts)
+    horizon.change(draw_both, inputs, charts, trigger_mode="always_last")
     plan.click(routes, [depot, day], [route_plot, route_table, route_note])
     app.load(load_choices, None, [sku, location, depot, forecast_note])
-    return ChartsHandles(sku, [sku, *charts], inputs, charts, draw_both)
+    return ChartsHandles(sku, [sku, *charts], inputs, draw_on_open)
 
 
 def sku_charts(workspace: Workspace, sku_value, location_value, days) -> list:

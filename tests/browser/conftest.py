@@ -28,7 +28,7 @@ def ui_data(browser_ready, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def rules_app(ui_data):
-    server = harness.AppServer(ui_data, model_source="rules").start()
+    server = harness.AppServer(ui_data, model_source="rules", command=harness.FAKE_APP).start()
     yield server
     server.stop()
 

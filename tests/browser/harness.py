@@ -34,9 +34,7 @@ CHROMIUM_ARGS = [
 ]
 DATASET = {"skus": 40, "days": 200, "seed": 7}
 VIEWPORT = {"width": 1400, "height": 1000}
-TABLE_PLACEHOLDER_TEXT = (
-    "The table of the latest answer appears here."  # gone once an answer is final
-)
+TABLE_PLACEHOLDER_TEXT = "Each answer's table and chart appear here"  # gone once an answer is final
 
 
 def browser_unavailable() -> str | None:
@@ -54,13 +52,16 @@ def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+FAKE_APP = [sys.executable, str(Path(__file__).with_name("fake_app.py"))]
+
+
 def open_page(browser, url: str):
     """(context, page) with the app loaded; close the context when done."""
-    context = browser.new_context(viewport=VIEWPORT)
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.goto(url, wait_until="load")  # not "networkidle": gradio keeps a stream open
-    page.locator("#chatbot").wait_for()
+    page.locator("#briefing").wait_for()
     return context, page
 
 
@@ -199,17 +200,19 @@ class AppServer:
         model_source: str = "rules",
         adapter: str | None = None,
         log_path: Path | None = None,
+        command: list[str] | None = None,
     ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.env = settings_env(data_dir, model_source, adapter, self.port)
         self.log_path = log_path or data_dir / f"ui-{self.port}.log"
         self.process: subprocess.Popen | None = None
+        self.command = command or [sys.executable, "-m", "ui.app"]
 
     def start(self, timeout: float = 180) -> AppServer:
         log = open(self.log_path, "w")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ui.app"],
+            self.command,
             cwd=REPO,
             env=self.env,
             stdout=log,
