@@ -181,6 +181,10 @@ def argument_checks(message: AIMessage) -> list[str]:
     checks += [f"set {r}" for r in stats.get("resolved_arguments", [])]
     if stats.get("copy_steered_tokens"):
         checks.append(f"names copied verbatim ({stats['copy_steered_tokens']} tokens steered)")
+    if stats.get("schema_steered_tokens"):
+        checks.append(
+            f"tool name or choice kept to the registry ({stats['schema_steered_tokens']} tokens steered)"
+        )
     return checks
 
 

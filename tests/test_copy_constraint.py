@@ -91,7 +91,7 @@ class Recorder:
     def __init__(self):
         self.sources = []
 
-    def complete(self, prompt, max_new_tokens, on_token, copy_sources):
+    def complete(self, prompt, max_new_tokens, on_token, copy_sources, specs=None):
         self.sources.append(copy_sources)
         return "", {}
 
@@ -105,3 +105,17 @@ def test_the_local_backend_copies_names_unless_told_not_to():
         backend.respond(TURNS, [])
     copied, plain = backend.generator.sources
     assert "evergreen logistics inc" in copied["supplier"] and plain is None
+
+
+def test_schema_choices_keep_tool_names_and_fixed_values_to_the_registry():
+    from assistant.model.schema_constraint import SchemaChoices
+    from tools.registry import agent_tools
+
+    schema = SchemaChoices(None, 0, agent_tools())
+    assert schema.allowed("<tool_call>forec")
+    assert schema.allowed('<tool_call>forecast_demand {"sku": "SKU-1"')
+    assert not schema.allowed("<tool_call>forecast ")  # no tool of that name
+    assert not schema.allowed("<tool_call>alert_e")
+    assert schema.allowed('<tool_call>list_alerts {"severity": "crit')
+    assert not schema.allowed('<tool_call>list_alerts {"severity": "critical_d')
+    assert schema.allowed("Sorry, I can only help with supply chain questions.")

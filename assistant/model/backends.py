@@ -77,6 +77,7 @@ class LocalBackend:
             self.max_new_tokens,
             on_token,
             copy_sources(turns) if self.copy_names else None,
+            specs if self.copy_names else None,
         )
         stats["seconds"] = time.perf_counter() - started
         return parsed(text, stats)

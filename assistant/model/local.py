@@ -21,6 +21,7 @@ from transformers import (
 from assistant import limits
 from assistant.model.copy_constraint import CopySpans
 from assistant.model.loader import LoadedModel
+from assistant.model.schema_constraint import SchemaChoices
 from assistant.protocol import IM_END
 
 
@@ -49,11 +50,14 @@ class LocalGenerator:
         max_new_tokens: int = 256,
         on_token: Callable[[str], None] | None = None,
         copy_sources: dict[str, str] | None = None,
+        specs=None,
     ) -> tuple[str, dict]:
         """Generate until <|im_end|>; returns (text, stats). With ``copy_sources`` the names in
-        tool calls are kept verbatim spans of their source (assistant.model.copy_constraint)."""
+        tool calls are kept verbatim spans of their source (assistant.model.copy_constraint);
+        with ``specs`` tool names and fixed choices are ones that exist (schema_constraint)."""
         ids = self.tokenizer(prompt, return_tensors="pt").input_ids
         steer = CopySpans(self.tokenizer, ids.shape[1], copy_sources) if copy_sources else None
+        schema = SchemaChoices(self.tokenizer, ids.shape[1], specs) if specs else None
         kwargs = dict(
             input_ids=ids,
             attention_mask=torch.ones_like(ids),
@@ -62,7 +66,7 @@ class LocalGenerator:
             do_sample=False,
             eos_token_id=self.stop_id,
             pad_token_id=self.stop_id,
-            logits_processor=LogitsProcessorList([steer] if steer else []),
+            logits_processor=LogitsProcessorList([p for p in (schema, steer) if p]),
             # A request nobody waits for (client gone, deadline passed) frees the model at the
             # next token instead of holding the lock to max_new_tokens (assistant.limits).
             stopping_criteria=StoppingCriteriaList([_StopWhenCancelled(limits.stop_check())]),
@@ -71,6 +75,8 @@ class LocalGenerator:
             text, stats = self._generate(ids, kwargs, on_token)
         if steer and steer.steered:
             stats["copy_steered_tokens"] = steer.steered
+        if schema and schema.steered:
+            stats["schema_steered_tokens"] = schema.steered
         return text, stats
 
     def _generate(self, ids, kwargs: dict, on_token) -> tuple[str, dict]:
