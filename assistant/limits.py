@@ -182,3 +182,58 @@ def running(budget: RequestBudget) -> Iterator[RequestBudget]:
     finally:
         with _active_lock:
             _active = previous
+
+
+# -- the UI login ----------------------------------------------------------------------------
+
+
+class LoginThrottle:
+    """Gradio's ``auth`` callable for one ``user:password``, throttled: every wrong attempt
+    costs ``delay_s``, and after ``max_failures`` wrong attempts within ``window_s`` every
+    attempt (the right password too) is refused until ``lockout_s`` has passed, doubling with
+    each further lockout. Counted over all names: guessing across user names gains nothing."""
+
+    def __init__(
+        self,
+        user: str,
+        password: str,
+        max_failures: int = 5,
+        window_s: float = 300.0,
+        lockout_s: float = 30.0,
+        delay_s: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self._user, self._password = user.encode(), password.encode()
+        self.max_failures, self.window_s, self.lockout_s, self.delay_s = (
+            max_failures,
+            window_s,
+            lockout_s,
+            delay_s,
+        )
+        self.clock, self.sleep = clock, sleep
+        self.failures: list[float] = []
+        self.locked_until = 0.0
+        self.lockouts = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, username: str, password: str) -> bool:
+        import secrets
+
+        now = self.clock()
+        with self._lock:
+            if now < self.locked_until:
+                return False
+        right = secrets.compare_digest(str(username).encode(), self._user) & secrets.compare_digest(
+            str(password).encode(), self._password
+        )
+        if right:
+            return True
+        with self._lock:
+            self.failures = [t for t in self.failures if now - t < self.window_s] + [now]
+            if len(self.failures) >= self.max_failures:
+                self.locked_until = now + self.lockout_s * 2**self.lockouts
+                self.lockouts += 1
+                self.failures = []
+        self.sleep(self.delay_s)
+        return False

@@ -10,9 +10,31 @@ from knowledge.offline import enforce_offline
 
 enforce_offline()  # before gradio is imported: no analytics, no version check
 
+import contextlib  # noqa: E402
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from assistant import limits  # noqa: E402
+from assistant.settings import Settings, load_settings  # noqa: E402
+
+
+def use_workspace_temp_dir(data_dir: Path, create: bool = False) -> Path:
+    """Gradio's upload and cache folders under the workspace, not the machine-wide
+    /tmp/gradio that serves other Gradio apps' files too. Set before gradio is imported
+    (some of its modules read it at import) and again at launch."""
+    folder = Path(data_dir).resolve() / "gradio-tmp"
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)
+    os.environ["GRADIO_EXAMPLES_CACHE"] = str(folder / "examples")
+    return folder
+
+
+with contextlib.suppress(Exception):  # a broken config is reported by whoever loads it next
+    use_workspace_temp_dir(load_settings().data_dir)
+
 import gradio as gr  # noqa: E402
 
-from assistant.settings import Settings, load_settings  # noqa: E402
 from ui.alerts import build_alerts_tab  # noqa: E402
 from ui.charts_tab import build_charts_tab  # noqa: E402
 from ui.chat_tab import build_chat_tab  # noqa: E402
@@ -70,6 +92,7 @@ def parse_auth(text: str | None) -> tuple[str, str] | None:
 def launch(settings: Settings) -> None:
     """Serve the app on settings.ui_host:ui_port (blocking)."""
     enforce_offline()
+    use_workspace_temp_dir(settings.data_dir, create=True)
     app = build_app(settings)
     if settings.database.exists():
         _ = app.workspace.assistant  # load the model before the first visitor waits for it
@@ -77,7 +100,7 @@ def launch(settings: Settings) -> None:
     app.launch(
         server_name=settings.ui_host,
         server_port=settings.ui_port,
-        auth=parse_auth(settings.ui_auth),
+        auth=limits.LoginThrottle(*login) if (login := parse_auth(settings.ui_auth)) else None,
         show_error=True,
         footer_links=["settings"],
         run_history=False,
