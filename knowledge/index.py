@@ -169,6 +169,7 @@ def _replace_file(collection: Collection, parsed: _Parsed, vectors: list, stored
             "file_hash": parsed.file_hash,
             "pipeline": PIPELINE,
             "flagged": flagged,
+            "parts": len(parsed.chunks),  # a run killed between batches leaves fewer: re-index
         }
         for c in parsed.chunks
     ]
@@ -197,8 +198,12 @@ def _stored_files(collection: Collection) -> dict[str, dict]:
             },
         )
         entry["ids"].append(chunk_id)
+        entry.setdefault("parts", meta.get("parts"))
         if entry["fingerprint"] != (meta.get("file_hash"), meta.get("pipeline")):
             entry["fingerprint"] = None  # mixed versions (an interrupted write): re-index this file
+    for entry in files.values():
+        if entry["parts"] is not None and len(entry["ids"]) != entry["parts"]:
+            entry["fingerprint"] = None  # some passages missing (an interrupted write)
     return files
 
 
