@@ -146,3 +146,8 @@ def info() -> None:
             typer.echo(line)
     finally:
         store.close()
+    from assistant.model.loader import adapter_drift
+
+    if settings.adapter_path:  # the model must see the prompt and tools it was trained with
+        for line in adapter_drift(settings.adapter_path):
+            typer.echo(f"WARNING adapter: {line}")
