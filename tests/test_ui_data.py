@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -50,8 +51,42 @@ def test_a_valid_file_is_imported_and_seen_by_the_assistants_store(workspace, tm
     good = tmp_path / "products.csv"
     good.write_text(HEADER + "SKU-90001,Kettle,Kitchen,4.0,9.5,1,,SUP-001,2026-01-01\n")
     status, problems = import_uploads(workspace, [good])
-    assert status.startswith("Imported:") and problems.empty
+    assert status.startswith("**Imported:** imported 1 rows") and problems.empty
+    assert "re-run them" in status  # forecasts and alerts are now stale
     assert products(workspace) == before + 1
+
+
+def test_a_semicolon_export_with_capitalised_headers_then_an_update(workspace, tmp_path):
+    before = products(workspace)
+    export = tmp_path / "products.csv"
+    export.write_text(
+        "SKU;Name;Category;Unit Cost;Price;Case Pack;Shelf Life Days;Supplier ID;Launch Date\n"
+        "SKU-90001;Kettle;Kitchen;4,50;9,95;1;;SUP-001;2026-01-01\n"
+    )
+    status, problems = import_uploads(workspace, [export])
+    assert problems.empty, problems.to_dict("records")
+    assert status.startswith("**Imported:** imported 1 rows") and "semicolon" in status
+    export.write_text(
+        "SKU;Name;Category;Unit Cost;Price;Case Pack;Shelf Life Days;Supplier ID;Launch Date\n"
+        "SKU-90001;Kettle XL;Kitchen;4,50;12,50;1;;SUP-001;2026-01-01\n"
+    )
+    status, problems = import_uploads(workspace, [export])
+    assert status.startswith("**Nothing imported**")  # the key exists: not without update
+    status, problems = import_uploads(workspace, [export], update=True)
+    assert problems.empty and "updated 1 existing rows" in status
+    with workspace.reading() as ctx:
+        row = ctx.store.query("SELECT name, price FROM products WHERE sku = 'SKU-90001'")
+    assert row.iloc[0].tolist() == ["Kettle XL", 12.5]
+    assert products(workspace) == before + 1
+
+
+def test_expected_columns_and_template_come_from_the_importer():
+    from ui.data_jobs import columns_frame, template_file
+
+    frame = columns_frame("products")
+    sku = frame[frame["Column"] == "sku"].iloc[0]
+    assert sku["Required"] == "yes" and sku["Key"] == "yes"
+    assert Path(template_file("products")).read_text().startswith("sku,")
 
 
 def test_a_refused_first_import_leaves_no_database_behind(tmp_path):

@@ -41,6 +41,7 @@ from ui.chat_tab import build_chat_tab  # noqa: E402
 from ui.data_tab import build_data_tab  # noqa: E402
 from ui.history import build_history_tab  # noqa: E402
 from ui.home import build_home_tab  # noqa: E402
+from ui.home import warm as warm_briefing  # noqa: E402
 from ui.navigate import Screens, wire_links  # noqa: E402
 from ui.suppliers import build_suppliers_tab  # noqa: E402
 from ui.workspace import Workspace  # noqa: E402
@@ -51,30 +52,50 @@ MODEL_CONCURRENCY = 2  # events at once; the CPU model gains nothing from more
 HEADER = "## Stockpilot"  # for planners: no model, adapter or file paths up here
 
 
+class AfterBriefing:
+    """Stands in for the Blocks in the tab builders: their page-load events are queued behind
+    the briefing's, so on a busy machine the first screen does not wait for tabs not open yet."""
+
+    def __init__(self, app: gr.Blocks):
+        self.app = app
+        self.loads: list[tuple] = []
+
+    def load(self, fn=None, inputs=None, outputs=None, **kwargs) -> None:
+        self.loads.append((fn, inputs, outputs, kwargs))
+
+    def chain(self, first) -> None:
+        """Run the recorded loads one after another once ``first`` (the briefing) is done."""
+        event = first
+        for fn, inputs, outputs, kwargs in self.loads:
+            event = event.then(fn, inputs, outputs, **kwargs)
+
+
 def build_app(settings: Settings, assistant=None) -> gr.Blocks:
     """The whole app. ``assistant`` (an ``Assistant``) is built from settings on first use when
     not given; tests pass one with a scripted model."""
     workspace = Workspace(settings, assistant)
     with gr.Blocks(title="Stockpilot", analytics_enabled=False) as app:
         gr.Markdown(HEADER, elem_id="header")
+        later = AfterBriefing(app)
         with gr.Tabs(selected="home", elem_id="tabs") as tabs:
             with gr.Tab("Home", id="home"):
-                home_table = build_home_tab(app, workspace)
+                home_table, briefing_shown = build_home_tab(app, workspace)
             with gr.Tab("Chat", id="chat"):
                 chat = build_chat_tab(workspace)
             with gr.Tab("Charts", id="charts") as charts_tab:
-                charts = build_charts_tab(app, workspace)
+                charts = build_charts_tab(later, workspace)
             with gr.Tab("Alerts", id="alerts"):
-                alerts = build_alerts_tab(app, workspace)
+                alerts = build_alerts_tab(later, workspace)
             with gr.Tab("Supplier desk", id="suppliers"):
-                suppliers = build_suppliers_tab(app, workspace)
+                suppliers = build_suppliers_tab(later, workspace)
             with gr.Tab("Data", id="data"):
-                build_data_tab(app, workspace)
+                build_data_tab(later, workspace)
             build_history_tab(app, workspace)
         # the charts are drawn when their tab is opened, not on page load (the briefing first)
         charts_tab.select(charts.draw, charts.inputs, charts.outputs)
         screens = Screens(tabs, chat, charts, alerts, suppliers)
         wire_links(app, workspace, screens, [home_table, chat.table, suppliers.late])
+        later.chain(briefing_shown)
     app.workspace = workspace  # for tests and the launcher
     return app
 
@@ -96,6 +117,7 @@ def launch(settings: Settings) -> None:
     app = build_app(settings)
     if settings.database.exists():
         _ = app.workspace.assistant  # load the model before the first visitor waits for it
+        warm_briefing(app.workspace)  # the first screen shows at once, not after the tools run
     app.queue(default_concurrency_limit=MODEL_CONCURRENCY)
     app.launch(
         server_name=settings.ui_host,

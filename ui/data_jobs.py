@@ -13,6 +13,7 @@ import pandas as pd
 
 from tools.registry import call_tool
 from tools.store import Store
+from ui.links import escape_markdown
 from ui.workspace import Workspace
 
 PROBLEM_COLUMNS = ["file", "row", "column", "message"]
@@ -52,34 +53,35 @@ def overview(workspace: Workspace) -> str:
         return overview_markdown(workspace.settings, ctx.store)
 
 
-def validate_uploads(workspace: Workspace, paths: list[Path]) -> list:
+def validate_uploads(workspace: Workspace, paths: list[Path], update: bool = False) -> list:
     """Problems of the files against the current data, or against an empty schema when there is
     no database yet (so that a refused first import leaves no file behind)."""
     from tools.store.importer import validate_files
 
     if workspace.settings.database.exists():
         with workspace.writing() as ctx:
-            return validate_files(ctx.store, paths)
+            return validate_files(ctx.store, paths, update=update)
     scratch = Store(":memory:")
     try:
-        return validate_files(scratch, paths)
+        return validate_files(scratch, paths, update=update)
     finally:
         scratch.close()
 
 
 def import_uploads(
-    workspace: Workspace, paths: list[Path], say: Say = _quiet
+    workspace: Workspace, paths: list[Path], say: Say = _quiet, update: bool = False
 ) -> tuple[str, pd.DataFrame]:
-    """(status markdown, problems table): all files are imported, or none."""
+    """(status markdown, problems table): all files are imported, or none. ``update``: rows
+    whose key exists update that record (in the same all-or-nothing transaction)."""
     from tools.store.importer import ImportValidationError, import_files
 
     say("validating")
-    problems = validate_uploads(workspace, paths)
+    problems = validate_uploads(workspace, paths, update)
     if not problems:
         say("importing")
         with workspace.writing() as ctx:
             try:
-                report = import_files(ctx.store, paths)
+                report = import_files(ctx.store, paths, update=update)
             except ImportValidationError as error:  # the data changed since validation
                 problems = error.problems
     if problems:
@@ -88,7 +90,45 @@ def import_uploads(
             f"**Nothing imported**: {len(problems)} problem(s) in {files} file(s).",
             problems_frame(problems),
         )
-    return f"Imported: {report}.", problems_frame([])
+    lines = str(report).splitlines()
+    notes = "".join(f"\n- {escape_markdown(n.strip())}" for n in lines[1:])
+    return (
+        f"**Imported:** {escape_markdown(lines[0])}.{notes}\n\n"
+        "Forecasts and alerts still reflect the old data: re-run them below.",
+        problems_frame([]),
+    )
+
+
+def columns_frame(table: str) -> pd.DataFrame:
+    """The columns ``table`` takes (from the importer), for people."""
+    from tools.store.import_columns import expected_columns
+
+    return pd.DataFrame(
+        [
+            {
+                "Column": s.name,
+                "Type": s.type,
+                "Required": "yes" if s.required else "",
+                "Key": "yes" if s.key else "",
+                "Values": s.rule,
+                "Also accepted as": ", ".join(s.headers),
+            }
+            for s in expected_columns(table)[table]
+        ]
+    )
+
+
+def template_file(table: str) -> str:
+    """A CSV template for ``table`` (its header line) as a file to download."""
+    import tempfile
+
+    from tools.store.import_columns import template_csv
+
+    folder = Path(tempfile.gettempdir()) / "stockpilot-ui" / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{table}.csv"  # named after the table: it imports under that name
+    path.write_text(template_csv(table))
+    return str(path)
 
 
 def regenerate_sample(

@@ -8,16 +8,20 @@ from pathlib import Path
 
 import gradio as gr
 
+from tools.store.importer import TABLES
 from ui.data_jobs import (
     PROBLEM_COLUMNS,
+    columns_frame,
     import_uploads,
     overview,
     regenerate_sample,
     reindex_sops,
     run_batch,
+    template_file,
 )
 from ui.workspace import Workspace
 
+IMPORT_TABLES = list(TABLES)  # the importer's tables, in its dependency order
 JOB_TITLES = {"run_forecasts": "batch forecast", "scan_anomalies": "alert scan"}
 
 
@@ -29,7 +33,8 @@ def build_data_tab(app: gr.Blocks, workspace: Workspace) -> None:
         with gr.Column():
             gr.Markdown(
                 "### Import files\nOne file per table, named after it (`products.csv`, "
-                "`sales.parquet`, ...). All files are checked first; if any row is invalid "
+                "`sales.parquet`, ...). Comma or semicolon separated, decimal point or comma, "
+                "headers in any case. All files are checked first; if any row is invalid "
                 "nothing is written."
             )
             files = gr.File(
@@ -39,15 +44,30 @@ def build_data_tab(app: gr.Blocks, workspace: Workspace) -> None:
                 label="CSV or Parquet files",
                 elem_id="import-files",
             )
+            update = gr.Checkbox(
+                False,
+                label="Update existing records (rows whose key exists change that record)",
+                elem_id="import-update",
+            )
             import_button = gr.Button("Validate and import", variant="primary", elem_id="import")
             import_status = gr.Markdown(elem_id="import-status")
+            rerun = gr.Button(
+                "Re-run forecasts and the alert scan now", visible=False, elem_id="rerun-after"
+            )
             problems = gr.Dataframe(
                 headers=PROBLEM_COLUMNS,
                 interactive=False,
+                wrap=True,
                 max_height=360,
                 label="Validation problems",
                 elem_id="import-problems",
             )
+            with gr.Accordion("Expected columns and templates", open=False, elem_id="columns"):
+                table_pick = gr.Dropdown(
+                    IMPORT_TABLES, value="products", label="Table", elem_id="columns-table"
+                )
+                columns = gr.Dataframe(interactive=False, wrap=True, elem_id="columns-list")
+                template = gr.DownloadButton("CSV template", size="sm", elem_id="template")
         with gr.Column():
             gr.Markdown("### Sample data\nReplaces the whole database with simulated history.")
             with gr.Row():
@@ -64,12 +84,26 @@ def build_data_tab(app: gr.Blocks, workspace: Workspace) -> None:
                 reindex = gr.Button("Re-index SOPs", elem_id="reindex")
             job_status = gr.Markdown(elem_id="job-status")
 
-    def do_import(paths: list[str] | None, progress=gr.Progress()):
+    def do_import(paths: list[str] | None, update_mode: bool, progress=gr.Progress()):
         if not paths:
-            return "_Choose one or more files first._", gr.skip()
-        return import_uploads(
-            workspace, [Path(p) for p in paths], say=lambda step: progress(None, desc=step)
+            return "_Choose one or more files first._", gr.skip(), gr.update(visible=False)
+        status, found = import_uploads(
+            workspace,
+            [Path(p) for p in paths],
+            say=lambda step: progress(None, desc=step),
+            update=bool(update_mode),
         )
+        return status, found, gr.update(visible=found.empty)
+
+    def do_rerun(progress=gr.Progress(track_tqdm=True)):
+        lines = []
+        for tool, title in JOB_TITLES.items():
+            progress(None, desc=title)
+            lines.append(run_batch(workspace, tool))
+        return "\n\n".join(lines), gr.update(visible=False)
+
+    def show_columns(table: str):
+        return columns_frame(table), template_file(table)
 
     def do_regenerate(
         n_skus,
@@ -109,7 +143,12 @@ def build_data_tab(app: gr.Blocks, workspace: Workspace) -> None:
 
     show = partial(overview, workspace)
     refresh.click(show, None, summary)
-    import_button.click(do_import, [files], [import_status, problems]).then(show, None, summary)
+    import_button.click(do_import, [files, update], [import_status, problems, rerun]).then(
+        show, None, summary
+    )
+    rerun.click(do_rerun, None, [import_status, rerun]).then(show, None, summary)
+    table_pick.change(show_columns, table_pick, [columns, template])
+    app.load(show_columns, table_pick, [columns, template])
     regenerate.click(do_regenerate, [skus, days, seed, then_jobs, confirm], job_status).then(
         show, None, summary
     )

@@ -22,7 +22,7 @@ except ImportError:  # RELIABILITY's module mid-edit in the shared tree: the sam
 ENTITY = re.compile(r"(?<![\w-])(SKU-\d{3,}|PO-\d+|SUP-\d{3,}|A-\d+)(?![\w-])")
 KINDS = {"SKU": "sku", "PO": "po", "SUP": "supplier", "A": "alert"}
 _FENCE = re.compile(r"(```.*?```)", re.S)
-_TARGET = re.compile(r"^(sku|po|supplier|alert)/([A-Z]+-\d+)$|^(answer)/(\d+)$")
+_TARGET = re.compile(r"^(sku|po|supplier|alert)/([A-Z]+-\d+)$|^(answer)/(\d+)$|^(drafts)/(all)$")
 
 
 def kind_of(entity_id: str) -> str | None:
@@ -55,6 +55,8 @@ def parse_target(target: str | None) -> tuple[str, str] | None:
         return None
     if match.group(3):
         return "answer", match.group(4)
+    if match.group(5):
+        return "drafts", "all"
     if kind_of(match.group(2)) != match.group(1):
         return None
     return match.group(1), match.group(2)

@@ -11,8 +11,8 @@ import gradio as gr
 from ui.alerts import AlertsHandles, open_alert
 from ui.charts_tab import ChartsHandles, open_sku
 from ui.chat_tab import ChatHandles, show_evidence
-from ui.links import LINK_JS, TARGET_JS, kind_of, parse_target
-from ui.suppliers import SuppliersHandles, open_po, open_supplier
+from ui.links import ENTITY, LINK_JS, TARGET_JS, kind_of, parse_target
+from ui.suppliers import SuppliersHandles, follow_up_drafts, open_po, open_supplier
 from ui.workspace import Workspace
 
 
@@ -37,6 +37,7 @@ def wire_links(app: gr.Blocks, workspace: Workspace, screens: Screens, tables: l
         *charts.outputs,
         *alerts.outputs,
         *dict.fromkeys([*desk.po_outputs, *desk.supplier_outputs]),
+        *desk.all_outputs,
     ]
 
     def open_target(value: str | None, evidences) -> dict:
@@ -53,6 +54,9 @@ def wire_links(app: gr.Blocks, workspace: Workspace, screens: Screens, tables: l
         if kind == "alert":
             updates = dict(zip(alerts.outputs, open_alert(workspace, key), strict=True))
             return {screens.tabs: gr.Tabs(selected="alerts"), **updates}
+        if kind == "drafts":
+            updates = dict(zip(desk.all_outputs, follow_up_drafts(workspace), strict=True))
+            return {screens.tabs: gr.Tabs(selected="suppliers"), **updates}
         if kind == "po":
             updates = dict(zip(desk.po_outputs, open_po(workspace, key), strict=True))
         else:
@@ -65,9 +69,9 @@ def wire_links(app: gr.Blocks, workspace: Workspace, screens: Screens, tables: l
     )
 
     def open_cell(evidences, event: gr.SelectData):
-        value = str(event.value or "").strip()
-        kind = kind_of(value)
-        return open_target(f"{kind}/{value}" if kind else None, evidences)
+        found = ENTITY.search(str(event.value or ""))  # 'SKU-00038 HAM' opens SKU-00038
+        value = found.group(1) if found else ""
+        return open_target(f"{kind_of(value)}/{value}" if found else None, evidences)
 
     for table in tables:
         table.select(open_cell, [chat.evidences], outputs)

@@ -16,6 +16,7 @@ import gradio as gr
 import pandas as pd
 
 from tools.registry import ToolRun
+from ui.chat import safe_table
 from ui.links import escape_markdown
 from ui.tables import export_path, present
 from ui.workspace import NoDataError, Workspace
@@ -101,6 +102,7 @@ class SuppliersHandles:
     po_outputs: list  # what open_po / open_supplier return
     supplier_outputs: list
     late: gr.Dataframe  # its id cells open like links
+    all_outputs: list  # what follow_up_drafts returns
 
 
 def build_suppliers_tab(app: gr.Blocks, workspace: Workspace) -> SuppliersHandles:
@@ -136,7 +138,9 @@ def build_suppliers_tab(app: gr.Blocks, workspace: Workspace) -> SuppliersHandle
                 elem_id="email-draft",
             )
             answer = gr.Markdown(elem_id="draft-answer")
-            with gr.Accordion("Follow-ups for all suppliers", open=False, elem_id="all-drafts-box"):
+            with gr.Accordion(
+                "Follow-ups for all suppliers", open=False, elem_id="all-drafts-box"
+            ) as all_box:
                 draft_all = gr.Button(
                     "Draft follow-ups for every supplier with late or at-risk POs",
                     elem_id="draft-all",
@@ -172,29 +176,40 @@ def build_suppliers_tab(app: gr.Blocks, workspace: Workspace) -> SuppliersHandle
             escape_markdown(note),
         )  # fmt: skip
 
-    def all_drafts():
-        try:
-            run = workspace.call(DRAFT_TOOL, {})
-        except NoDataError as error:
-            return str(error), None, gr.skip(), gr.update(visible=False)
-        if not run.ok:
-            return f"**No drafts:** {escape_markdown(run.error)}", None, gr.skip(), gr.update()
-        result = run.result
-        text = result.deliverable() or ""
-        table = result.table() if hasattr(result, "table") else None
-        note = escape_markdown(result.summary() or result.render())
-        file = gr.update(value=write_drafts(text), visible=True) if text else gr.update()
-        shown = gr.update(value=present(table), visible=True) if table is not None else gr.skip()
-        return note, shown, text, file
-
     draft_po.click(lambda p, t: open_po(workspace, p, t), [po, draft], [po, draft, answer])
     draft_supplier.click(
         lambda s, t: open_supplier(workspace, s, t), [supplier, draft], [supplier, draft, answer]
     )
-    draft_all.click(all_drafts, None, [all_note, all_table, all_text, all_file])
+    all_outputs = [all_box, all_note, all_table, all_text, all_file]
+    draft_all.click(lambda: follow_up_drafts(workspace), None, all_outputs)
     refresh.click(load_lists, None, [po, supplier, late, answer])
     app.load(load_lists, None, [po, supplier, late, answer])
-    return SuppliersHandles([po, draft, answer], [supplier, draft, answer], late)
+    return SuppliersHandles([po, draft, answer], [supplier, draft, answer], late, all_outputs)
+
+
+def follow_up_drafts(workspace: Workspace) -> list:
+    """[accordion, note, table, all drafts text, download] for one draft per supplier with late
+    (else at-risk) POs: the tool's follow-ups."""
+    opened = gr.update(open=True)
+    try:
+        run = workspace.call(DRAFT_TOOL, {})
+    except NoDataError as error:
+        return [opened, str(error), gr.skip(), gr.skip(), gr.update(visible=False)]
+    if not run.ok:
+        return [
+            opened,
+            f"**No drafts:** {escape_markdown(run.error)}",
+            gr.skip(),
+            gr.skip(),
+            gr.skip(),
+        ]
+    result = run.result
+    text = result.deliverable() or ""
+    table = safe_table(result)
+    note = escape_markdown(result.summary() or result.render())
+    file = gr.update(value=write_drafts(text), visible=True) if text else gr.skip()
+    shown = gr.update(value=present(table), visible=True) if table is not None else gr.skip()
+    return [opened, note, shown, text, file]
 
 
 def _draft(workspace: Workspace, arguments: dict, current: str | None) -> tuple[Any, str]:

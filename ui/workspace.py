@@ -70,6 +70,7 @@ class Workspace:
         self.lock = ReadWriteLock()
         self._assistant = assistant
         self._build_lock = threading.Lock()
+        self.data_version = 0  # bumped by every write: caches of derived views compare it
 
     # -- the assistant and its context ----------------------------------------------------
     @property
@@ -150,6 +151,7 @@ class Workspace:
                     writable.dask_address = self.settings.dask_address
                 yield writable
             finally:
+                self.data_version += 1
                 if writable is not None:
                     writable.store.close()
                 if ctx is not None and self.settings.database.exists():
