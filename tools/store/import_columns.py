@@ -67,3 +67,22 @@ def _spec(table: str, column: str, sql_type: str, required: bool) -> ColumnSpec:
     return ColumnSpec(
         column, label, required, column in rule.key, "; ".join(limits), SYNONYMS.get(column, ())
     )
+
+
+def columns_markdown(table: str) -> str:
+    """One table's columns as a Markdown table (docs/import.md, the Data tab)."""
+    lines = [
+        "| column | type | required | takes | other headers accepted |",
+        "|---|---|---|---|---|",
+    ]
+    for c in expected_columns(table)[table]:
+        required = "key" if c.key else ("yes" if c.required else "")
+        lines.append(f"| `{c.name}` | {c.type} | {required} | {c.rule} | {', '.join(c.headers)} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m tools.store.import_columns: the tables of docs/import.md
+    for name in TABLES:
+        print(
+            f"### {name}\n\nTemplate: `{template_csv(name).strip()}`\n\n{columns_markdown(name)}\n"
+        )
