@@ -96,6 +96,9 @@ def test_demand_change_and_stock_loss_scale_the_engine_inputs(planned):
     np.testing.assert_allclose(edited.demand, 2 * o.demand)
     np.testing.assert_allclose(edited.variance, 4 * o.variance)
     assert after["units_short"].sum() > base["units_short"].sum()
+    week = apply(o, Scenario(demand_factor=1.5, location_id=loc, window_days=7))
+    np.testing.assert_allclose(week.demand[:, :7], 1.5 * o.demand[:, :7])
+    np.testing.assert_array_equal(week.demand[:, 7:], o.demand[:, 7:])
     result = run(planned, "what_if", location=loc, stock_loss_pct=100, horizon_days=14)
     assert result.units_short_after > result.units_short_before
     assert all(

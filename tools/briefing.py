@@ -197,7 +197,7 @@ def _actions(stockouts, alerts, late, buys) -> list[Action]:
 
 @tool(
     "briefing",
-    "morning briefing: stock-outs next 7 days, new and critical alerts, late POs, top actions",
+    "morning briefing: stock-outs, alerts, late POs, actions",
     BriefingRequest,
 )
 def briefing(ctx: ToolContext, req: BriefingRequest) -> BriefingResult:

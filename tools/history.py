@@ -347,7 +347,7 @@ METHODS = {
 
 @tool(
     "sales_history",
-    "past units sold, revenue, lost sales, stock, stock value or stock-out days; grouped, top-N",
+    "sales and stock figures over a past period",
     HistoryRequest,
 )
 def sales_history(ctx: ToolContext, req: HistoryRequest) -> HistoryResult:

@@ -564,7 +564,7 @@ def _truncate(o: Outlook, p: Projection, horizon: int) -> tuple[Outlook, Project
 
 @tool(
     "reorder_plan",
-    "reorder plan for a SKU; without one, the buy list for a location, supplier or category",
+    "reorder plan for a SKU; without one, the buy list",
     ReorderRequest,
 )
 def reorder_plan(ctx: ToolContext, req: ReorderRequest) -> ReorderPlanResult | BuyListResult:

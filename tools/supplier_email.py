@@ -359,7 +359,7 @@ def follow_ups(store: Store, today: date) -> FollowUps:
 
 @tool(
     "draft_supplier_email",
-    "e-mail draft about a PO or a supplier's late POs; no arguments: one per supplier with late POs",
+    "e-mail draft about late POs; no arguments: one per supplier",
     DraftEmailRequest,
 )
 def draft_supplier_email(ctx: ToolContext, req: DraftEmailRequest) -> SupplierEmail | FollowUps:

@@ -1,7 +1,8 @@
 """What-if: the supply engine's projection re-run under changed assumptions, against the baseline.
 
 Edits: a PO or all of a supplier's open POs slip N days or are cancelled; demand for a SKU,
-category or location changes by X% over the horizon; a location loses a share of its stock.
+category or location changes by X% (over the horizon, or its first ``window_days``); a location
+loses a share of its stock.
 The scenario changes the engine's inputs (PO promises go through the same arrival model as the
 stored ones), never its maths, so a slip of N days is exactly the projection of the data with
 that PO's promised date moved by N days.
@@ -46,6 +47,9 @@ class WhatIfRequest(Request):
     demand_change_pct: float | None = Field(
         None, ge=-100, le=1000, description="demand change in percent: 100 doubles, -50 halves"
     )
+    window_days: int | None = Field(
+        None, ge=1, le=84, description="days from today the demand change lasts (default: all)"
+    )
     stock_loss_pct: float | None = Field(
         None, gt=0, le=100, description="share of on-hand stock the location loses, percent"
     )
@@ -64,6 +68,7 @@ class Scenario:
     slip_days: int = 0
     cancel: bool = False
     demand_factor: float = 1.0
+    window_days: int | None = None  # the demand change lasts this many days from today
     stock_factor: float = 1.0
     sku: str | None = None
     category: str | None = None
@@ -78,7 +83,8 @@ class Scenario:
             parts.append(f"{target} {self.slip_days:+d} days")
         scope = " ".join(x for x in (self.sku, self.category, self.location_id) if x) or "all"
         if self.demand_factor != 1.0:
-            parts.append(f"demand {100 * (self.demand_factor - 1):+.0f}% ({scope})")
+            days = f" for {self.window_days} days" if self.window_days else ""
+            parts.append(f"demand {100 * (self.demand_factor - 1):+.0f}% ({scope}){days}")
         if self.stock_factor != 1.0:
             parts.append(f"{self.location_id} loses {100 * (1 - self.stock_factor):.0f}% of stock")
         return "; ".join(parts)
@@ -156,6 +162,10 @@ def resolve(store: Store, req: WhatIfRequest) -> Scenario:
     supplier_id = store.supplier(req.supplier)["supplier_id"] if req.supplier else None
     if (req.slip_days or req.cancel) and not (po_number or supplier_id):
         raise ToolError("po_number, supplier: a slip or a cancellation needs a PO or a supplier")
+    if req.window_days and not req.demand_change_pct:
+        raise ToolError(
+            "demand_change_pct: window_days says how long a demand change lasts; give the change"
+        )
     if (po_number or supplier_id) and not (req.slip_days or req.cancel):
         raise ToolError("slip_days, cancel: say how the PO changes (slip_days=7 or cancel=true)")
     if req.stock_loss_pct and not req.location:
@@ -172,6 +182,7 @@ def resolve(store: Store, req: WhatIfRequest) -> Scenario:
         slip_days=req.slip_days or 0,
         cancel=req.cancel,
         demand_factor=1 + (req.demand_change_pct or 0) / 100,
+        window_days=req.window_days,
         stock_factor=1 - (req.stock_loss_pct or 0) / 100,
         sku=store.product(req.sku)["sku"] if req.sku else None,
         category=store.resolve_category(req.category) if req.category else None,
@@ -226,7 +237,8 @@ def apply(o: Outlook, s: Scenario, category_skus: frozenset[str] = frozenset()) 
     demand, variance, on_hand = o.demand, o.variance, o.on_hand
     scoped = _scope_mask(o, s, category_skus)
     if s.demand_factor != 1.0:
-        factor = np.where(scoped, s.demand_factor, 1.0)[:, None]
+        inside = np.arange(o.horizon) < (s.window_days or o.horizon)
+        factor = np.where(scoped[:, None] & inside[None, :], s.demand_factor, 1.0)
         demand, variance = demand * factor, variance * factor**2
     if s.stock_factor != 1.0:
         on_hand = np.where(scoped, np.floor(on_hand * s.stock_factor), on_hand)
@@ -341,7 +353,7 @@ def run_scenario(
 
 @tool(
     "what_if",
-    "re-project stock if a PO or supplier slips or is cancelled, demand changes or stock is lost",
+    "stock re-projected if POs slip, demand changes or stock is lost",
     WhatIfRequest,
 )
 def what_if(ctx: ToolContext, req: WhatIfRequest) -> WhatIfResult:
