@@ -326,3 +326,60 @@ def test_the_local_model_stops_at_the_next_token_when_its_request_is_cancelled()
     _, full = generator.complete("<|im_start|>user\nhello", 40)  # no request: runs to the end
     assert stats["completion_tokens"] < 20
     assert full["completion_tokens"] == 40
+
+
+SERVER = """
+import sys
+sys.path.insert(0, "tests")
+from fake_assistant import TEST_TOOLS, make_assistant
+from test_reliability_api import KEY, SlowBackend
+from assistant.api import create_app, run_server
+from assistant.settings import Settings
+from tools.registry import REGISTRY, load_tools
+
+load_tools()
+REGISTRY.update(TEST_TOOLS)
+run_server(create_app(make_assistant(SlowBackend()), Settings(api_key=KEY)), "127.0.0.1", int(sys.argv[1]))
+"""
+
+
+@pytest.mark.slow  # starts a server process (imports the whole stack: 20-60 s here)
+def test_sigterm_mid_stream_ends_the_stream_with_an_error_and_the_server_exits():
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    root = Path(__file__).resolve().parents[1]
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], cwd=root)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        body = {"messages": [{"role": "user", "content": SLOW}], "stream": True}
+        lines = []
+        with httpx.stream(
+            "POST", f"{url}/v1/chat/completions", json=body, headers=AUTH, timeout=30
+        ) as response:
+            for line in response.iter_lines():
+                lines.append(line)
+                if '"content": "w2 "' in line:
+                    server.send_signal(signal.SIGTERM)
+        code = server.wait(15)  # exits; before, it stayed in "Waiting for background tasks"
+    finally:
+        if server.poll() is None:
+            server.kill()
+    errors = [e["error"] for e in sse_events(lines) if "error" in e]
+    assert [e["code"] for e in errors] == ["shutting_down"]
+    assert [line for line in lines if line][-1] == "data: [DONE]"
+    assert code in (0, -signal.SIGTERM)
