@@ -29,7 +29,7 @@ from langchain_core.tools import BaseTool
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import ConfigDict
 
-from assistant import grounding
+from assistant import grounding, limits
 from assistant.compose import FALLBACK
 from assistant.model.chat_model import PARSE_ERROR_CALL_ID
 from assistant.protocol import CALL_OPEN
@@ -237,6 +237,16 @@ class Assistant:
         """Answer ``question`` in ``session_id``; ``history`` seeds earlier turns (for stateless
         clients that send the whole conversation, see assistant.api)."""
         started = time.perf_counter()
+        try:  # the same bounds as the API's, for the UI and the CLI
+            limits.check_request(question, history)
+        except limits.RequestLimitError as error:
+            yield (
+                "final",
+                AssistantReply(
+                    text=f"I cannot take that request: {error}.", raw_text="", notice=str(error)
+                ),
+            )
+            return
         runs: list[ToolRun] = []
         calls: dict[str, dict] = {}  # tool_call_id -> call, to name blocked calls' arguments
         last_ai: AIMessage | None = None

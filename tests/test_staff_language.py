@@ -101,12 +101,18 @@ def test_a_runaway_model_never_reaches_the_reply_or_the_stream():
     assert not degenerate("SKU-00042: 120 on hand, 15 reserved; order 40 by 2026-12-03.")
 
 
-def test_an_alert_explanation_asks_for_its_sop_once(store):
-    alert = store.query("SELECT alert_id FROM alerts LIMIT 1")
-    if alert.empty:
-        pytest.skip("the sample workspace has no alerts")
-    run = call_tool(ToolContext(store), "explain_alert", {"alert_id": alert.iloc[0, 0]})
+def test_an_alert_explanation_asks_for_its_sop_once(writable_store):
+    assert call_tool(ToolContext(writable_store), "scan_anomalies", {}).ok
+    alert = writable_store.query("SELECT alert_id FROM alerts LIMIT 1").iloc[0, 0]
+    run = call_tool(ToolContext(writable_store), "explain_alert", {"alert_id": alert})
     name, args = pending_follow_up([run])
     assert name == "search_sops" and args["query"]
     sop = ToolRun("search_sops", args, None, "no index", 0.0)
     assert pending_follow_up([run, sop]) is None
+
+
+def test_an_oversize_question_is_refused_in_the_chat_with_the_limit_named():
+    backend = ScriptedBackend("never called")
+    reply = make_assistant(backend, answers="tools").ask("stock? " * 2000, "s1")
+    assert reply.text.startswith("I cannot take that request: the question is")
+    assert "the limit is 2,000" in reply.text and backend.prompts == []
