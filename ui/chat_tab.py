@@ -204,7 +204,11 @@ def build_chat_tab(workspace: Workspace) -> ChatHandles:
     def stopped(history: list):
         return [list(history or []) + [STOPPED], *unlock()]
 
-    stop.click(stopped, [chatbot], [chatbot, *lock_outputs], cancels=answering)
+    # cancel first, then say so: a note written alongside the cancel could be overwritten by
+    # the cancelled answer's last update
+    stop.click(None, None, None, cancels=answering).then(
+        stopped, [chatbot], [chatbot, *lock_outputs]
+    )
     pick.input(show_evidence, [evidences, pick], panel)
     copy.click(None, None, None, js=COPY_JS)
 

@@ -91,6 +91,8 @@ def import_uploads(
             problems_frame(problems),
         )
     lines = str(report).splitlines()
+    for path in paths:  # uploads sit in a temp folder: name the file as the user knows it
+        lines = [line.replace(str(path), path.name) for line in lines]
     notes = "".join(f"\n- {escape_markdown(n.strip())}" for n in lines[1:])
     return (
         f"**Imported:** {escape_markdown(lines[0])}.{notes}\n\n"

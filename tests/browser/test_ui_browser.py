@@ -45,11 +45,22 @@ def test_home_shows_the_morning_briefing(page, screenshot):
     expect(briefing).to_contain_text("Morning briefing")
     expect(briefing).not_to_contain_text("Loading", timeout=ANSWER_TIMEOUT)
     expect(page.locator("#header")).to_have_text("Stockpilot")  # no developer text
-    if "not installed" not in briefing.inner_text():
-        expect(briefing).to_contain_text(re.compile(r"as of \d{4}-\d{2}-\d{2}"))
-        link = briefing.locator('a[href*="#open/"]').first
-        expect(link).to_be_visible()
+    expect(briefing).to_contain_text(re.compile(r"data as of \d{4}-\d{2}-\d{2}"))
+    for section in ("Top actions", "Stock-outs in the next 7 days", "Late purchase orders"):
+        expect(briefing).to_contain_text(section)
+    expect(page.locator("#briefing-table")).to_contain_text("stock-out")
     screenshot(page, "home")
+    # each item is one click from its explanation, chart or draft
+    link = briefing.locator('a[href*="#open/sku/"]').first
+    sku = link.inner_text().strip()
+    link.click()
+    expect(page.get_by_role("tab", name="Charts")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#projection-plot")).to_contain_text(sku, timeout=ANSWER_TIMEOUT)
+    open_tab(page, "Home")
+    briefing.get_by_role("link", name="open drafts").click()
+    expect(page.locator("#all-drafts textarea")).to_have_value(
+        re.compile("Subject:"), timeout=ANSWER_TIMEOUT
+    )
 
 
 def test_an_answer_keeps_its_table_and_chart_after_the_next_question(page, screenshot):
@@ -276,6 +287,38 @@ def test_invalid_upload_lists_its_errors_and_imports_nothing(page, screenshot, t
     expect(problems).to_contain_text("price")
     expect(overview).to_contain_text("products 40")  # unchanged
     screenshot(page, "data")
+
+
+def test_a_semicolon_export_with_capitalised_headers_imports_and_then_updates(page, tmp_path):
+    from playwright.sync_api import expect
+
+    export = tmp_path / "products.csv"
+    header = "SKU;Name;Category;Unit Cost;Price;Case Pack;Shelf Life Days;Supplier ID;Launch Date\n"
+    export.write_text(header + "SKU-90001;Kettle;Kitchen;4,50;9,95;1;;SUP-001;2026-01-01\n")
+    open_tab(page, "Data")
+    overview, status = page.locator("#data-overview"), page.locator("#import-status")
+    expect(overview).to_contain_text("products 40")
+    page.locator("#import-files input[type=file]").set_input_files(str(export))
+    expect(page.locator("#import-files")).to_contain_text("products.csv")
+    page.locator("#import").click()
+    expect(status).to_contain_text("imported 1 rows", timeout=ANSWER_TIMEOUT)
+    expect(status).to_contain_text("semicolon")
+    expect(page.locator("#rerun-after")).to_be_visible()  # forecasts and alerts are stale now
+    expect(overview).to_contain_text("products 41")
+    expect(status).not_to_contain_text("gradio")  # the file's name, not its upload path
+    # the same key again is an update, only in update mode
+    export.write_text(header + "SKU-90001;Kettle XL;Kitchen;4,50;12,50;1;;SUP-001;2026-01-01\n")
+    page.reload(wait_until="load")
+    open_tab(page, "Data")
+    page.locator("#import-files input[type=file]").set_input_files(str(export))
+    expect(page.locator("#import-files")).to_contain_text("products.csv")
+    page.locator("#import-update input").check()
+    page.locator("#import").click()
+    expect(status).to_contain_text("updated 1 existing rows", timeout=ANSWER_TIMEOUT)
+    expect(overview).to_contain_text("products 41")
+    page.locator("#columns").get_by_text("Expected columns and templates").click()
+    expect(page.locator("#columns-list")).to_contain_text("Also accepted as")
+    expect(page.locator("#template")).to_be_visible()
 
 
 def test_a_starter_question_cites_sop_passages_and_reset_clears_the_chat(page):
