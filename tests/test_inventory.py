@@ -339,6 +339,8 @@ def test_stock_projection_without_location_reports_each_location(ctx):
         ("stockout_risk", {"horizon_days": 100}, "horizon_days"),
         ("stockout_risk", {"category": "Garden"}, "category: unknown category 'Garden'"),
         ("reorder_plan", {"sku": "SKU-1", "service_level": 1.5}, "service_level"),
+        ("reorder_plan", {"sku": "SKU-1", "category": "Garden"}, "category: unknown category"),
+        ("reorder_plan", {"location": "Paris"}, "location: unknown location 'Paris'"),
     ],
 )
 def test_invalid_arguments_name_the_argument(ctx, name, arguments, message):

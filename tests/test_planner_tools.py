@@ -116,6 +116,8 @@ def test_demand_change_and_stock_loss_scale_the_engine_inputs(planned):
         ({"stock_loss_pct": 20}, "location: a stock loss"),
         ({"demand_change_pct": 5000}, "demand_change_pct"),
         ({"supplier": "nobody", "cancel": True}, "supplier"),
+        ({"demand_change_pct": 20, "window_days": 0}, "window_days"),
+        ({"window_days": 7}, "demand_change_pct: window_days"),
     ],
 )
 def test_what_if_refuses_incomplete_scenarios_by_argument(planned, arguments, message):
@@ -333,3 +335,15 @@ def test_numbers_on_one_row_never_contradict(planned):
         else:
             assert it.days_of_cover >= 28, it
         assert not it.action.startswith("order 0")
+
+
+def test_a_sku_with_someone_elses_supplier_is_named_not_ignored(planned):
+    product = planned.store.products().iloc[0]
+    other = planned.store.suppliers().query("supplier_id != @product.supplier_id").iloc[0]
+    result = call_tool(
+        planned, "reorder_plan", {"sku": product["sku"], "supplier": other["supplier_id"]}
+    )
+    assert not result.ok
+    assert result.error == (
+        f"supplier: {product['sku']} is bought from {product['supplier_id']}, not '{other['supplier_id']}'"
+    )

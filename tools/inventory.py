@@ -562,6 +562,19 @@ def _truncate(o: Outlook, p: Projection, horizon: int) -> tuple[Outlook, Project
     return cut, project(cut)
 
 
+def _same_scope(store: Store, product: dict, req: ReorderRequest) -> None:
+    """A SKU given with a supplier or category that is not its own is a mistake to name, not
+    a filter to ignore."""
+    if req.supplier and store.supplier(req.supplier)["supplier_id"] != product["supplier_id"]:
+        raise ToolError(
+            f"supplier: {product['sku']} is bought from {product['supplier_id']}, not '{req.supplier}'"
+        )
+    if req.category and store.resolve_category(req.category) != product["category"]:
+        raise ToolError(
+            f"category: {product['sku']} is in {product['category']}, not '{req.category}'"
+        )
+
+
 @tool(
     "reorder_plan",
     "reorder plan for a SKU; without one, the buy list",
@@ -576,6 +589,7 @@ def reorder_plan(ctx: ToolContext, req: ReorderRequest) -> ReorderPlanResult | B
         supplier_id = store.supplier(req.supplier)["supplier_id"] if req.supplier else None
         return buy_list(store, location_id, supplier_id, category, req.service_level)
     product, location_ids = resolve_series(store, req.sku, req.location)
+    _same_scope(store, product, req)
     keys = pd.DataFrame({"sku": product["sku"], "location_id": location_ids})
     horizon = _policy_window(store, product)
     o = load_outlook(store, keys, max(horizon, 1))

@@ -200,6 +200,8 @@ def affected_keys(store: Store, s: Scenario) -> pd.DataFrame:
             supplier_id=s.supplier_id,
             statuses=list(OPEN_STATUSES),
         )
+        if lines.empty:  # only a supplier can get here: a PO number was checked to be open
+            raise ToolError(f"supplier: {s.supplier_id} has no open POs to slip or cancel")
         parts.append(lines[["sku", "location_id"]])
     if s.demand_factor != 1.0 or s.stock_factor != 1.0:
         parts.append(_scope_keys(store, s))
