@@ -3,6 +3,7 @@ against the supply engine run by hand, plain DuckDB SQL and the individual tools
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import timedelta
 
@@ -347,3 +348,41 @@ def test_a_sku_with_someone_elses_supplier_is_named_not_ignored(planned):
     assert result.error == (
         f"supplier: {product['sku']} is bought from {product['supplier_id']}, not '{other['supplier_id']}'"
     )
+
+
+def test_alerts_orders_and_drafts_quote_the_same_stock_out_dates(planned):
+    """One engine: a late PO's alert, its row in supplier_orders and its e-mail draft agree."""
+    store = planned.store
+    alerts = store.alerts(status="open", kind="supplier_delay")
+    orders = {
+        o.po_number: o
+        for o in supplier_orders(planned, SupplierOrdersRequest(status="open")).orders
+    }
+    checked = 0
+    for record in alerts.to_dict("records"):
+        facts = json.loads(record["evidence"])
+        order = orders.get(record["po_number"])
+        if order is None or "stock_impact" not in facts:
+            continue
+        by_sku = {ln.sku: ln for ln in order.lines}
+        for impact in facts["stock_impact"]:
+            line = by_sku[impact["sku"]]
+            assert impact["stockout_date"] == (
+                line.stockout_date.isoformat() if line.stockout_date else None
+            )
+            checked += 1
+        email = run(planned, "draft_supplier_email", po_number=record["po_number"])
+        for ln in order.lines:
+            if ln.stockout_date is not None and ln.qty_outstanding > 0:
+                assert f"projected stock-out {ln.stockout_date.isoformat()}" in email.body
+        soonest = order.earliest_stockout()
+        days = None if soonest is None else (soonest - store.today()).days
+        expected = (
+            "critical"
+            if days is not None and days <= 3
+            else "high"
+            if days is not None and days <= 7
+            else "medium"
+        )
+        assert record["severity"] == expected, record["alert_id"]
+    assert checked >= 1
