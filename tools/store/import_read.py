@@ -168,7 +168,7 @@ def read_csv(raw: bytes) -> RawFile:
     if delimiter != ",":
         result.notes.append(f"read as {DELIMITER_NAMES[delimiter]}-separated")
     for number, record in enumerate(body, start=1):
-        if not any(cell.strip() for cell in record):
+        if not "".join(record).strip():
             continue  # a blank line (Excel adds ';;;' rows): no data, keeps the numbering
         if len(record) != len(headers):
             result.ragged.append((number, len(record)))

@@ -150,7 +150,7 @@ def _text(text: pd.Series, column: str, present: np.ndarray, refuse) -> pd.Serie
     if code:
         text = text.str.upper()
     limit = MAX_CODE_CHARS if code else MAX_TEXT_CHARS
-    lengths = text.str.len().fillna(0).to_numpy()
+    lengths = np.array([len(v) if isinstance(v, str) else 0 for v in text], dtype=int)
     long = present & (lengths > limit)
     refuse(long, lambda v: f"too long: {len(v):,} characters (the limit is {limit})")
     email = column.endswith("email")  # email_address names line breaks as header injection

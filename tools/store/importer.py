@@ -449,7 +449,9 @@ def _check_values(
 def _key_text(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     """A key as one readable string, e.g. '(2026-11-02, SKU-00042, BER)'; NA if a part is missing."""
     parts = [
-        frame[c].map(lambda v: v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp) else str(v))
+        frame[c].dt.strftime("%Y-%m-%d")
+        if pd.api.types.is_datetime64_any_dtype(frame[c])
+        else frame[c].astype(str)
         for c in columns
     ]
     text = parts[0] if len(parts) == 1 else "(" + parts[0].str.cat(parts[1:], sep=", ") + ")"
@@ -553,9 +555,11 @@ def _existing(
         ).fetchall()
     finally:
         cur.close()
-    text = _key_text(batch.frame, columns)
+    if not hits:
+        return []
     index = {int(r): i for i, r in enumerate(batch.rows)}
-    return [(int(r), text.iloc[index[int(r)]]) for (r,) in hits]
+    text = _key_text(batch.frame.iloc[[index[int(r)] for (r,) in hits]], columns)
+    return [(int(r), key) for (r,), key in zip(hits, text, strict=True)]
 
 
 def _check_references(store: Store, batches: list[_Batch], problems: list[ImportProblem]) -> None:
