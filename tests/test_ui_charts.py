@@ -168,6 +168,7 @@ def test_route_map_draws_a_closed_path_per_vehicle_and_unserved_orders():
     names = [t.name for t in fig.data]
     assert "unserved (1)" in names and "depot BER" in names
     assert fig.layout.xaxis.visible is False  # a plan view without a basemap
+    assert fig.layout.yaxis.rangemode == "normal"  # around the stops, not from latitude 0
 
 
 def test_reply_chart_comes_from_the_last_charted_tool(store):

@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 
 SEVERITIES = ["all", "critical", "high", "medium", "low"]
 KINDS = ["all", "demand_spike", "demand_drop", "data_error", "supplier_delay", "shrinkage"]
-COLUMNS = ["alert_id", "severity", "kind", "sku", "location_id", "po_number", "start_date"]
-SHOWN = [*COLUMNS, "state", "summary"]
+# what a planner scans first comes first; PO, supplier and dates are in the summary and detail
+SHOWN = ["alert_id", "severity", "state", "summary", "kind", "sku", "location_id"]
+WIDTHS = ["64px", "92px", "110px", "300px", "110px", "100px", "80px"]
 NO_ALERT = "_Select an alert to see its evidence._"
 NAME_KEY = "stockpilot-actor"
 
@@ -55,8 +56,6 @@ def inbox(store, severity: str = "all", kind: str = "all", everything: bool = Fa
         frame = frame[keep]
     frame = frame.reindex(columns=SHOWN)
     frame["kind"] = frame["kind"].str.replace("_", " ")
-    for column in ("start_date",):  # DuckDB DATE arrives as a midnight timestamp
-        frame[column] = frame[column].map(_day)
     return frame, present(frame)
 
 
@@ -151,6 +150,8 @@ def build_alerts_tab(app: gr.Blocks, workspace: Workspace) -> AlertsHandles:
         with gr.Column(scale=3):
             table = gr.Dataframe(
                 interactive=False,
+                wrap=True,
+                column_widths=WIDTHS,
                 max_height=620,
                 elem_id="alerts-table",
                 label="Alerts (click a row)",
@@ -259,7 +260,7 @@ def _header_and_history(store, alert_id: str) -> tuple[str, pd.DataFrame]:
     state = alert_actions.state(store, alert_id)
     hist = alert_actions.history(store, alert_id)
     hist["acted_at"] = pd.to_datetime(hist["acted_at"]).dt.strftime("%Y-%m-%d %H:%M")
-    hist = hist.rename(columns={"acted_at": "when", "actor": "who"})
+    hist = hist.rename(columns={"acted_at": "when", "actor": "who", "action": "what"})
     shown = present(hist.drop(columns=["alert_id"]))
     return alert_header(alert, state, store.today()), gr.update(value=shown, visible=len(shown) > 0)
 

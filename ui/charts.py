@@ -262,7 +262,8 @@ def route_figure(plan: Any, depot: dict, coords: pd.DataFrame) -> go.Figure:
     else:  # a plan view, not a graph of latitudes: a km is as long north-south as east-west
         fig.update_xaxes(visible=False)
         ratio = 1 / max(math.cos(math.radians(float(depot["lat"]))), 0.1)
-        fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=ratio)
+        # rangemode normal: the plan's latitudes, not 0..52 (which squashes it into a dot)
+        fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=ratio, rangemode="normal")
     return fig
 
 

@@ -23,7 +23,7 @@ LABELS = {
     "location_id": "Location",
     "location": "Location",
     "supplier_id": "Supplier",
-    "supplier": "Supplier",
+    "supplier": "Supplier name",
     "supplier_name": "Supplier name",
     "po_number": "PO",
     "alert_id": "Alert",
@@ -118,7 +118,11 @@ def present(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
         elif pd.api.types.is_float_dtype(values):
             out[column] = values.round(1)
-    out.columns = [label(c) for c in out.columns]
+    labels: list[str] = []
+    for column in out.columns:  # two columns must never read the same
+        text = label(column)
+        labels.append(text if text not in labels else f"{text} ({column})")
+    out.columns = labels
     return out
 
 

@@ -245,6 +245,7 @@ def test_supplier_desk_drafts_and_a_failed_draft_keeps_the_users_text(page, scre
     draft = page.locator("#email-draft textarea")
     expect(draft).to_have_value(re.compile(po_number), timeout=ANSWER_TIMEOUT)
     assert re.search(r"^(To|Cc): .*@", draft.input_value(), re.M)  # the supplier's contact
+    screenshot(page, "supplier-desk")
     draft.fill("My own edited text")
     page.locator("#supplier input").click()
     calm = page.get_by_role("option", name=re.compile("nothing late"))
@@ -261,7 +262,6 @@ def test_supplier_desk_drafts_and_a_failed_draft_keeps_the_users_text(page, scre
     expect(every).to_have_value(re.compile("Subject:"), timeout=ANSWER_TIMEOUT)
     assert every.input_value().count("Subject:") >= 2
     expect(page.locator("#download-drafts")).to_be_visible()
-    screenshot(page, "supplier-desk")
 
 
 def test_invalid_upload_lists_its_errors_and_imports_nothing(page, screenshot, tmp_path):
