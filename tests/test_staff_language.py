@@ -116,3 +116,11 @@ def test_an_oversize_question_is_refused_in_the_chat_with_the_limit_named():
     reply = make_assistant(backend, answers="tools").ask("stock? " * 2000, "s1")
     assert reply.text.startswith("I cannot take that request: the question is")
     assert "the limit is 2,000" in reply.text and backend.prompts == []
+
+
+def test_a_supplier_name_written_as_the_sku_of_a_buy_list_goes_to_the_supplier(store):
+    supplier = store.suppliers().iloc[2]["name"]
+    typed = " ".join(supplier.split()[:2]).lower()
+    model = Call("reorder_plan", {"sku": typed, "location": typed})
+    args = calls_for(store, f"what should I order from {typed} this week?", model)
+    assert args == {"supplier": supplier}

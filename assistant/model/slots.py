@@ -157,31 +157,35 @@ def _slot_value(kind, name, args, spec, mentions, row, refers, result, earlier, 
     return None
 
 
+MOVABLE = ("supplier", "location", "category", "sku")  # most specific first
+
+
 def _move_misplaced(tool, args, spec, taken, resolver, notes, dropped) -> None:
-    """A value in the wrong slot ('Weser Cosmetics' as location) moves to the slot of its kind,
-    or, if the tool takes none, is dropped when optional ('SKUs' is no category)."""
-    for kind in ("location", "category", "supplier"):
+    """A value in the wrong slot ('Weser Cosmetics' as location or sku) moves to the slot of its
+    kind, and leaves the wrong one when optional, as does one that names nothing ('SKUs')."""
+    for kind in MOVABLE:
         for name in taken.get(kind, []):
             if name not in args or _resolves(resolver, kind, args[name]) is not None:
                 continue
             value = args[name]
             other = next(
-                (k for k in ("location", "category", "supplier") if k != kind
-                 and _resolves(resolver, k, value) is not None), None,
-            )  # fmt: skip
-            target = taken.get(other, [None])[0] if other else None
+                (k for k in MOVABLE if k != kind and _resolves(resolver, k, value) is not None),
+                None,
+            )
+            target = (taken.get(other) or [None])[0] if other else None
             if target and target not in args:
                 args[target] = resolver.display(other, _resolves(resolver, other, value))
                 notes.append(f"{tool}.{target}={args[target]}")
             if not spec.request.model_fields[name].is_required() and (
-                target or names_nothing(value)
+                other or names_nothing(value)
             ):
                 dropped.append(f"{tool}.{name}={args.pop(name)!r}")
 
 
 # Words that name no entity on their own: "the 3 riskiest SKUs" is not ``category="SKUs"``.
 NOTHING = GENERIC | {"sku", "skus", "stock", "inventory", "stuff", "everything", "anything", "all",
-                     "the", "a", "an", "this", "that", "it", "them", "next", "same", "other", "any"}  # fmt: skip
+                     "the", "a", "an", "this", "that", "it", "them", "next", "same", "other", "any",
+                     "po", "pos", "order", "orders", "alert", "alerts", "risk", "risks"}  # fmt: skip
 
 
 def names_nothing(value) -> bool:
