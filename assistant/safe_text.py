@@ -122,6 +122,10 @@ def evidence_markdown(reply, max_rows: int = 10) -> str:
         source = f"> source: {call}"
         if table is not None and len(table):
             source += "\n\n" + markdown_table(table, max_rows)
+            if max_rows is not None and len(table) > max_rows:  # the rest is in the result
+                source += (
+                    f"\n\n_first {max_rows} of {len(table)} rows; every row is in the tool result_"
+                )
         parts.append(source)
     return "\n\n".join(parts)
 
