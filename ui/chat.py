@@ -14,24 +14,10 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from assistant.safe_text import code_block, markdown_table
 from tools.registry import ToolRun
 from ui.links import escape_markdown, safe_linked
 from ui.tables import asks_in_weeks, present, weekly
-
-try:
-    from assistant.safe_text import code_block, markdown_table
-except ImportError:  # RELIABILITY's module mid-edit in the shared tree
-
-    def code_block(text: object, info: str = "text") -> str:
-        body = str(text).replace("```", "` ` `")
-        return f"```{info}\n{body}\n```"
-
-    def markdown_table(frame: pd.DataFrame, max_rows: int | None = None) -> str:
-        shown = frame if max_rows is None else frame.head(max_rows)
-        safe = shown.astype(str).map(lambda v: escape_markdown(v).replace("|", "\\|"))
-        safe.columns = [escape_markdown(c) for c in shown.columns]
-        return safe.to_markdown(index=False)
-
 
 MAX_STEP_ROWS = 8  # rows of a result shown inside the chat; the full table is in the side panel
 MAX_RENDER_CHARS = 700

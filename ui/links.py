@@ -10,14 +10,7 @@ from __future__ import annotations
 
 import re
 
-try:
-    from assistant.safe_text import escape_markdown
-except ImportError:  # RELIABILITY's module mid-edit in the shared tree: the same rule, inline
-    _SPECIAL = re.compile(r"([\\`\[\]<>])")
-
-    def escape_markdown(text: object) -> str:
-        return _SPECIAL.sub(r"\\\1", str(text))
-
+from assistant.safe_text import escape_markdown
 
 ENTITY = re.compile(r"(?<![\w-])(SKU-\d{3,}|PO-\d+|SUP-\d{3,}|A-\d+)(?![\w-])")
 KINDS = {"SKU": "sku", "PO": "po", "SUP": "supplier", "A": "alert"}
