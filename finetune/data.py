@@ -28,6 +28,7 @@ from finetune.examples import (
     is_valid,
     render_template,
 )
+from finetune.near_misses import near_miss_refusals
 from finetune.templates import FOLLOW_UPS, IRRELEVANT, REFUSAL, SLOT_ARGUMENT, TEMPLATES, split_of
 from tools.registry import agent_tools
 
@@ -288,7 +289,7 @@ def composed_examples(
     rng = random.Random(f"{config.seed}-composed")  # its own stream: the test split is unchanged
     calls = grammar.composed_calls(pool, rng, config.composed_per_tool)
     followups = grammar.composed_followups(pool, rng, config.composed_followups, tool_outputs)
-    near_misses = grammar.near_miss_refusals(rng, config.near_misses)
+    near_misses = near_miss_refusals(rng, config.near_misses)
     switches = grammar.composed_switches(
         pool, rng, config.composed_switches, tool_outputs, near_misses
     )
