@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from assistant.agent import Assistant, AssistantReply
+from assistant.safe_text import plain_text
 from assistant.settings import Settings
 from tools.registry import ToolRun
 
@@ -34,6 +35,7 @@ class ChatPrinter:
         self.streamed, self.at_line_start = "", True
 
     def write(self, text: str) -> None:
+        text = plain_text(text)  # names and SOP text from data cannot drive the terminal
         self.out.write(text)
         self.out.flush()
         if text:

@@ -77,9 +77,11 @@ def chat(show_tools: bool = True) -> None:
 def ask(question: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Ask one question and print the grounded answer."""
     from assistant.agent import build_assistant
+    from assistant.safe_text import plain_text
 
     reply = build_assistant(load_settings()).ask(question)
-    typer.echo(json.dumps(reply.to_dict(), indent=2, default=str) if as_json else reply.markdown())
+    text = json.dumps(reply.to_dict(), indent=2, default=str) if as_json else reply.markdown()
+    typer.echo(plain_text(text))  # data cannot send escape sequences to the terminal
 
 
 @app.command()
