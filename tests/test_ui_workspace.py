@@ -126,3 +126,25 @@ def test_import_problems_table_names_file_row_and_column():
     assert frame.to_dict("records") == [
         {"file": "products.csv", "row": 3, "column": "price", "message": "must be >= 0"}
     ]
+
+
+def test_stop_cancels_the_answer_at_its_next_token(tmp_path):
+    from assistant import limits
+
+    class Counting:
+        ctx = None
+
+        def stream(self, question, session_id):
+            for i in range(100):
+                if limits.stop_check()():  # what a model backend checks before each token
+                    return
+                yield "token", f"w{i} "
+
+    workspace = Workspace(load_settings(data_dir=tmp_path, model_source="rules"), Counting())
+    seen = []
+    for _kind, payload in workspace.stream("q", "s1"):
+        seen.append(payload)
+        if len(seen) == 3:
+            assert workspace.cancel("s1")
+    assert seen == ["w0 ", "w1 ", "w2 "]
+    assert not workspace.cancel("s1")  # nothing streams there any more

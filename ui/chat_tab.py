@@ -201,13 +201,14 @@ def build_chat_tab(workspace: Workspace) -> ChatHandles:
         answering.append(step)
         step.then(unlock, None, lock_outputs)
 
-    def stopped(history: list):
+    def stopped(history: list, session_id: str | None):
+        workspace.cancel(session_id)  # the model stops at its next token
         return [list(history or []) + [STOPPED], *unlock()]
 
     # cancel first, then say so: a note written alongside the cancel could be overwritten by
     # the cancelled answer's last update
     stop.click(None, None, None, cancels=answering).then(
-        stopped, [chatbot], [chatbot, *lock_outputs]
+        stopped, [chatbot, session], [chatbot, *lock_outputs]
     )
     pick.input(show_evidence, [evidences, pick], panel)
     copy.click(None, None, None, js=COPY_JS)

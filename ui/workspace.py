@@ -71,6 +71,7 @@ class Workspace:
         self._assistant = assistant
         self._build_lock = threading.Lock()
         self.data_version = 0  # bumped by every write: caches of derived views compare it
+        self._budgets: dict[str, Any] = {}  # session -> RequestBudget of its streaming answer
 
     # -- the assistant and its context ----------------------------------------------------
     @property
@@ -119,15 +120,36 @@ class Workspace:
 
     def stream(self, question: str, session_id: str) -> Iterator[tuple[str, Any]]:
         """``Assistant.stream`` with the read lock held only while the agent computes, never
-        across a yield: a browser that goes away mid-answer must not leave a writer blocked."""
+        across a yield: a browser that goes away mid-answer must not leave a writer blocked.
+
+        Each answer runs under an ``assistant.limits.RequestBudget`` that ``cancel`` (the Stop
+        button) sets, so the model stops at its next token instead of finishing for nobody.
+        (``limits.running`` follows one active request per process; with two answers at once
+        a Stop may also end the other one's current generation: the price of a CPU model.)
+        """
+        from assistant import limits
+
         assistant = self.assistant
         events = assistant.stream(question, session_id)
-        while True:
-            with self.lock.read():
-                event = next(events, None)
-            if event is None:
-                return
-            yield event
+        budget = self._budgets[session_id] = limits.RequestBudget()
+        try:
+            while not budget.cancelled:
+                with self.lock.read(), limits.running(budget):
+                    event = next(events, None)
+                if event is None:
+                    return
+                yield event
+        finally:
+            if self._budgets.get(session_id) is budget:
+                del self._budgets[session_id]
+
+    def cancel(self, session_id: str | None) -> bool:
+        """Stop the answer streaming in ``session_id`` (the Stop button); False if none is."""
+        budget = self._budgets.get(session_id or "")
+        if budget is None:
+            return False
+        budget.cancel("stopped by the user")
+        return True
 
     # -- writes -----------------------------------------------------------------------------
     @contextmanager

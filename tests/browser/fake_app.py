@@ -31,8 +31,13 @@ class BrowserBackend:
     def respond(self, turns, specs, on_token=None) -> Reply:
         last = turns[-1]
         if last.role == "user" and "slowly" in last.content.lower():
+            from assistant.limits import stop_check
+
+            stopped = stop_check()  # the backend contract: stop at the next token when asked
             words = []
             for i in range(SLOW_WORDS):
+                if stopped():
+                    break
                 word = f"{SLOW_ANSWER} ({i + 1}). " if i == 0 else f"word{i} "
                 words.append(word)
                 if on_token:
