@@ -185,3 +185,16 @@ def test_reply_chart_comes_from_the_last_charted_tool(store):
     history = fig.data[0]
     assert history.name == "recorded sales" and len(history.x) == 56
     assert chart_for_reply(AssistantReply(text="", raw_text="", tool_runs=[other]), store) is None
+
+
+def test_route_view_draws_on_tiles_only_when_a_tile_url_is_configured(monkeypatch):
+    coords = pd.DataFrame(
+        {"order_id": ["O-1", "O-2", "O-3", "O-4"], "lat": [52.6, 52.7, 52.4, 52.3],
+         "lon": [13.5, 13.6, 13.3, 13.2]}
+    )  # fmt: skip
+    depot = {"lat": 52.52, "lon": 13.405}
+    assert route_figure(route_plan(), depot, coords).data[0].type == "scatter"  # nothing fetched
+    monkeypatch.setenv("STOCKPILOT_TILE_URL", "http://tiles.internal/{z}/{x}/{y}.png")
+    fig = route_figure(route_plan(), depot, coords)
+    assert fig.data[0].type == "scattermap" and list(fig.data[0].lon)[:2] == [13.405, 13.5]
+    assert fig.layout.map.layers[0].source == ("http://tiles.internal/{z}/{x}/{y}.png",)
