@@ -26,6 +26,7 @@ def test_embedded_model_streams_an_answer_in_the_browser(chromium, embedded_app)
 
     context, page = harness.open_page(chromium, embedded_app.url)
     try:
+        page.get_by_role("tab", name="Chat").click()  # Home (the briefing) opens first
         page.locator("#question textarea").fill("Which SKUs will stock out next week?")
         page.locator("#question textarea").press("Enter")
         page.wait_for_function(FIRST_ANSWER_JS, timeout=240_000, polling=100)
