@@ -9,7 +9,7 @@ model so it can correct the call. Only the agent's tools are offered: the batch 
 (forecast run, alert scan) stay CLI-only, and the store is opened read-only.
 
 The SOPs are resources, ``sop://<file name>``, read from ``sop_dir`` (default: the shipped
-corpus). Over HTTP the API's key rule applies (``assistant.api.key_accepted``).
+corpus). Over HTTP the API's key rule applies (``assistant.api.RequireKey``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import anyio
 from mcp import types
 from mcp.server import Server
 
-from assistant.api import key_accepted
 from assistant.settings import Settings
 from knowledge.documents import UnreadableDocumentError, is_supported, read_document
 from tools.registry import ToolContext, ToolSpec, agent_tools, call_tool, load_tools
@@ -156,38 +155,14 @@ def _error(message: str) -> types.CallToolResult:
     )
 
 
-class RequireKey:
-    """ASGI wrapper: the API's key rule in front of the MCP endpoint (401 in the API's words)."""
-
-    def __init__(self, app, settings: Settings):
-        self.app, self.settings = app, settings
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
-            header = dict(scope.get("headers") or []).get(b"authorization")
-            if not key_accepted(self.settings, header.decode("latin-1") if header else None):
-                from starlette.responses import JSONResponse
-
-                body = {
-                    "error": {
-                        "message": "Incorrect API key provided.",
-                        "type": "invalid_request_error",
-                        "code": "invalid_api_key",
-                    }
-                }
-                response = JSONResponse(
-                    body, status_code=401, headers={"WWW-Authenticate": "Bearer"}
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
 def http_app(server: Server, settings: Settings, host: str):
-    """The streamable-HTTP ASGI app at ``/mcp``, behind the API key when one is set."""
-    return RequireKey(
-        server.streamable_http_app(streamable_http_path=MCP_PATH, host=host), settings
-    )
+    """The streamable-HTTP ASGI app at ``/mcp``, behind the API's own key check (the same
+    middleware, the same rules: an empty key refuses to start, 401 in the API's words)."""
+    from assistant.api import RequireKey, api_key
+
+    app = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
+    key = api_key(settings)
+    return RequireKey(app, key) if key else app
 
 
 def open_server(settings: Settings) -> Server:

@@ -159,3 +159,14 @@ def test_streamable_http_refuses_a_wrong_key(http_server):
         )
         assert response.status_code == 401
         assert response.json()["error"]["message"] == "Incorrect API key provided."
+
+
+def test_an_empty_api_key_refuses_to_serve_http_as_the_api_does(tmp_path):
+    from assistant.api import ConfigurationError
+    from assistant.mcp_server import build_server, http_app
+    from assistant.settings import load_settings
+    from tools.registry import ToolContext
+
+    server = build_server(ToolContext(store=None), tmp_path)
+    with pytest.raises(ConfigurationError, match="api_key"):
+        http_app(server, load_settings(data_dir=tmp_path, api_key=" "), "127.0.0.1")
