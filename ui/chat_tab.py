@@ -124,7 +124,12 @@ def build_chat_tab(workspace: Workspace) -> ChatHandles:
             )
             title = gr.Markdown(NO_EVIDENCE, elem_id="evidence-title")
             table = gr.Dataframe(
-                interactive=False, max_height=380, visible=False, elem_id="result-table"
+                interactive=False,
+                max_height=380,
+                visible=False,
+                buttons=["fullscreen"],  # its own copy leaves the header row out: ours below
+                show_search="search",
+                elem_id="result-table",
             )
             with gr.Row():
                 csv = gr.DownloadButton("CSV", visible=False, size="sm", elem_id="download-csv")
