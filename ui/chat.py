@@ -63,7 +63,7 @@ def step_content(run: ToolRun) -> str:
     text = run.render()
     if len(text) > MAX_RENDER_CHARS:
         text = text[:MAX_RENDER_CHARS] + " ..."
-    parts = [escape_markdown(text)]
+    parts = [safe_linked(text)]
     table = safe_table(run.result)
     if table is not None and len(table):
         parts.append(markdown_table(present(table.head(MAX_STEP_ROWS))))
