@@ -36,9 +36,10 @@ def test_locations_resolve_from_id_name_or_city(store):
     for text in ("HAM", "ham", "Hamburg DC", "hamburg", " Hamburg "):
         assert store.location(text)["location_id"] == "HAM"
     assert store.location("the Munich warehouse")["location_id"] == "MUC"
+    assert store.location("Hamberg")["location_id"] == "HAM"  # a typo (tools.resolver)
     with pytest.raises(UnknownEntityError) as caught:
-        store.location("Hamberg")
-    assert caught.value.argument == "location" and caught.value.suggestions == ["Hamburg"]
+        store.location("Hmbg")
+    assert caught.value.argument == "location" and caught.value.suggestions[0] == "Hamburg DC (HAM)"
 
 
 def test_suppliers_and_products_resolve_with_suggestions(store):

@@ -81,21 +81,21 @@ Sku = Annotated[
     Names("sku"),
 ]
 Location = Annotated[
-    str | None,
+    Annotated[str, Field(max_length=80)] | None,
     BeforeValidator(_blank_to_none),
-    Field(None, max_length=80, description="warehouse id, name or city"),
+    Field(None, description="warehouse id, name or city"),
     Names("location"),
 ]
 Category = Annotated[
-    str | None,
+    Annotated[str, Field(max_length=80)] | None,
     BeforeValidator(_blank_to_none),
-    Field(None, max_length=80, description="product category"),
+    Field(None, description="product category"),
     Names("category"),
 ]
 Supplier = Annotated[
-    str | None,
+    Annotated[str, Field(max_length=120)] | None,
     BeforeValidator(_blank_to_none),
-    Field(None, max_length=120, description="supplier id or name"),
+    Field(None, description="supplier id or name"),
     Names("supplier"),
 ]
 PoNumber = Annotated[
@@ -109,9 +109,9 @@ HorizonDays = Annotated[
 ]
 Limit = Annotated[int, Field(ge=1, le=100), Names("count")]
 DateText = Annotated[
-    str | None,
+    Annotated[str, Field(max_length=40)] | None,
     BeforeValidator(_blank_to_none),
-    Field(None, max_length=40, description="ISO date, 'today' or 'tomorrow'"),
+    Field(None, description="ISO date, 'today' or 'tomorrow'"),
     Names("date"),
 ]
 FreeText = Annotated[str, Field(min_length=2, max_length=300), Names("text")]
@@ -152,6 +152,8 @@ def _lower(value):
 def lowered(annotation):
     """Wrap a Literal so 'High' or 'demand spike' validate as 'high' / 'demand_spike'."""
     return Annotated[annotation, BeforeValidator(_blank_to_none), BeforeValidator(_lower)]
+
+
 Period = Annotated[
     str | None,
     BeforeValidator(_blank_to_none),

@@ -405,7 +405,12 @@ class Resolver:
         number = int(match.group(1))
         codes = [s for s in self.products.sku if re.sub(r"\D", "", s).lstrip("0") == str(number)]
         if not codes:
-            raise UnknownEntityError("sku", text)
+            near = process.extract(
+                text.upper(), list(self.products.sku), scorer=fuzz.ratio, limit=3
+            )
+            raise UnknownEntityError(
+                "sku", text, [code for code, score, _ in near if score >= NEAR_SCORE]
+            )
         return codes[0]
 
     def _sku_codes(self, text: str) -> list[tuple[str, tuple[int, int]]]:
