@@ -103,6 +103,9 @@ def import_command(
         None, "--table", help="table for all files, when their names do not say it"
     ),
     check: bool = typer.Option(False, "--check", help="validate only, write nothing"),
+    update: bool = typer.Option(
+        False, "--update", help="update rows whose keys exist (same all-or-nothing transaction)"
+    ),
 ) -> None:
     """Import files all-or-nothing; problems are listed by file, data row (header not counted) and column."""
     from tools.store.importer import ImportValidationError, import_files, validate_files
@@ -111,12 +114,12 @@ def import_command(
     store = _open(settings.database, read_only=False)
     try:
         if check:
-            problems = validate_files(store, paths, table=table)
+            problems = validate_files(store, paths, table=table, update=update)
             if problems:
                 raise ImportValidationError(problems)
             typer.echo(f"ok: {len(paths)} file(s) would import cleanly")
             return
-        report = import_files(store, paths, table=table)
+        report = import_files(store, paths, table=table, update=update)
     except ImportValidationError as error:
         typer.echo(
             f"error: import refused, nothing was written ({len(error.problems)} problems)", err=True

@@ -630,15 +630,21 @@ def _write(store: Store, batches: list[_Batch]) -> tuple[dict[str, int], dict[st
             key = RULES[batch.table].key
             changed = [c for c in names if c not in key]
             if len(old_rows) and changed:
-                sets = ", ".join(f'"{c}" = CAST(k."{c}" AS {columns[c][0]})' for c in changed)
                 on = " AND ".join(f't."{c}" = CAST(k."{c}" AS {columns[c][0]})' for c in key)
                 cur.register("_import_rows", old_rows)
                 try:
-                    cur.execute(
-                        f'UPDATE "{batch.table}" AS t SET {sets} FROM _import_rows k WHERE {on}'
-                    )
+                    # One column at a time, only where it differs: DuckDB rewrites an UPDATE of
+                    # a row that other tables reference as delete + insert, which those
+                    # references refuse, so unchanged columns (a supplier_id) are left untouched.
+                    for c in changed:
+                        value = f'CAST(k."{c}" AS {columns[c][0]})'
+                        cur.execute(
+                            f'UPDATE "{batch.table}" AS t SET "{c}" = {value} FROM _import_rows k '
+                            f'WHERE {on} AND t."{c}" IS DISTINCT FROM {value}'
+                        )
                 finally:
-                    cur.unregister("_import_rows")
+                    with contextlib.suppress(duckdb.Error):  # keep the first error, not this one
+                        cur.unregister("_import_rows")
             inserted[batch.table] = inserted.get(batch.table, 0) + len(new_rows)
             updated[batch.table] = updated.get(batch.table, 0) + len(old_rows)
         cur.execute("COMMIT")
