@@ -349,3 +349,18 @@ def test_alert_kinds_and_severities_are_defined_once_and_match_the_schema():
         assert set(re.findall(r"'(\w+)'", allowed)) == set(values), column
     assert get_args(AlertRow.model_fields["kind"].annotation) == get_args(AlertKind)
     assert SEVERITIES[0] == "critical" and get_args(Severity) == SEVERITIES
+
+
+def test_an_alert_staff_closed_leaves_the_open_list_and_the_list_says_so(writable_store):
+    from tools.alert_actions import record
+    from tools.registry import ToolContext, call_tool
+
+    ctx = ToolContext(writable_store)
+    assert call_tool(ctx, "scan_anomalies", {}).ok
+    before = call_tool(ctx, "list_alerts", {"limit": 100}).result
+    closed = before.alerts[0].alert_id
+    record(writable_store, closed, "close", "Ana", note="checked with the supplier")
+    after = call_tool(ctx, "list_alerts", {"limit": 100}).result
+    assert after.total == before.total - 1
+    assert closed not in {a.alert_id for a in after.alerts}
+    assert "1 closed or snoozed by staff not shown" in after.evidence.notes

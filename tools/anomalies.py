@@ -194,6 +194,7 @@ def list_alerts(ctx: ToolContext, req: ListAlertsRequest) -> AlertList:
     frame = store.alerts(status="open", kind=req.kind, sku=sku)
     if req.location:
         frame = frame[frame.location_id == store.location(req.location)["location_id"]]
+    frame, handled = _unhandled(store, frame)
     counts = {s: int((frame.severity == s).sum()) for s in SEVERITIES}
     if req.severity:
         frame = frame[frame.severity == req.severity]
@@ -204,9 +205,24 @@ def list_alerts(ctx: ToolContext, req: ListAlertsRequest) -> AlertList:
         evidence=Evidence(
             sources=["alerts"],
             method="written by the last anomaly scan",
-            notes=[] if len(frame) <= req.limit else [f"{len(frame) - req.limit} more not shown"],
+            notes=([] if len(frame) <= req.limit else [f"{len(frame) - req.limit} more not shown"])
+            + ([f"{handled} closed or snoozed by staff not shown"] if handled else []),
         ),
     )
+
+
+def _unhandled(store, frame):
+    """(alerts staff have not closed or snoozed, how many they have): the alerts workflow's
+    actions (tools.alert_actions) outlive a re-scan, so a closed alert stays out of the list."""
+    from tools.alert_actions import states
+
+    if frame.empty:
+        return frame, 0
+    today = store.today()
+    done = {
+        aid for aid, s in states(store, frame).items() if s.status == "closed" or s.snoozed(today)
+    }
+    return frame[~frame.alert_id.isin(done)], len(done)
 
 
 @tool("explain_alert", "evidence and likely causes for one alert", ExplainAlertRequest)
