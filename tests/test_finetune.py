@@ -377,6 +377,10 @@ def test_an_adapter_trained_with_another_prompt_is_flagged(tmp_path):
     (tmp_path / "stockpilot.json").write_text(json.dumps({**live, "tools_sha256": "0" * 16}))
     (line,) = adapter_drift(tmp_path)
     assert "tool schemas" in line and "0" * 16 in line and live["tools_sha256"] in line
+    assert "prompt it sees is the same" in line
+    (tmp_path / "stockpilot.json").write_text(json.dumps({**live, "prompt_sha256": "1" * 16}))
+    (line,) = adapter_drift(tmp_path)
+    assert "system prompt" in line and "retrain" in line
     (tmp_path / "stockpilot.json").write_text(json.dumps({"base_model": "x"}))  # older adapter
     assert adapter_drift(tmp_path) == []
 

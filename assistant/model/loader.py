@@ -156,13 +156,21 @@ def adapter_drift(adapter: str | Path | None = "shipped", specs=None) -> list[st
     if meta_file is None or not meta_file.exists():
         return []
     meta, live = json.loads(meta_file.read_text()), prompt_fingerprint(specs)
-    labels = {"prompt_sha256": "system prompt", "tools_sha256": "tool schemas"}
-    return [
-        f"adapter {folder.name}: trained with another {label} ({meta[key]}, live {live[key]}); "
-        "retrain it or expect worse tool calls"
-        for key, label in labels.items()
-        if meta.get(key) and meta[key] != live[key]
-    ]
+    differs = {k for k in live if meta.get(k) and meta[k] != live[k]}
+    lines = []
+    if "prompt_sha256" in differs:
+        lines.append(
+            f"adapter {folder.name}: trained with another system prompt "
+            f"({meta['prompt_sha256']}, live {live['prompt_sha256']}); retrain it or expect "
+            "worse tool calls"
+        )
+    if "tools_sha256" in differs:  # argument schemas can change what validates, not the prompt
+        same = "" if "prompt_sha256" in differs else " (the prompt it sees is the same)"
+        lines.append(
+            f"adapter {folder.name}: trained with other tool schemas ({meta['tools_sha256']}, "
+            f"live {live['tools_sha256']}){same}; check the held-out figures"
+        )
+    return lines
 
 
 def load_model(
