@@ -479,11 +479,11 @@ def test_horizons_are_read_from_the_request_words_the_data_teaches():
     import random
 
     from assistant.model.argument_guard import resolve_horizons
-    from tools.horizons import horizon_days
     from assistant.protocol import Call, Turn
     from finetune.data import HORIZONS, fill_slot
     from finetune.entities import entity_pools
     from finetune.grammar import extra_horizon
+    from tools.horizons import horizon_days
     from tools.registry import agent_tools
 
     # One meaning of every horizon wording in the training data (and the test split's).

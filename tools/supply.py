@@ -24,7 +24,9 @@ from tools.store import Store
 WINDOW_DAYS = 365  # trailing window for lead times, lateness and scorecards
 OPEN_STATUSES = ("open", "partial")
 REVIEW_PERIOD_DAYS = 7  # weekly ordering cycle: the order-up-to level covers lead time + this
-MIN_LEAD_SAMPLES = 5  # received PO lines needed before history overrides the supplier's stated lead time
+MIN_LEAD_SAMPLES = (
+    5  # received PO lines needed before history overrides the supplier's stated lead time
+)
 RANDOM_ARRIVALS = 3  # earliest open PO lines per series whose arrival day is treated as uncertain
 ACTION_PROBABILITY = 0.2  # below this a series needs no action
 NEED_QUANTILE = 0.95  # "need" = units that bring the stock-out risk on every day below 5%
