@@ -7,7 +7,6 @@ from here, so no tool can peek at the hidden future.
 
 from __future__ import annotations
 
-import difflib
 import re
 import threading
 from collections.abc import Sequence
@@ -27,6 +26,17 @@ class UnknownEntityError(ValueError):
         self.argument, self.value, self.suggestions = argument, value, list(suggestions)
         hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
         super().__init__(f"{argument}: unknown {argument} '{value}'.{hint}")
+
+
+class AmbiguousEntityError(UnknownEntityError):
+    """A mention that fits several entities: the message asks which one, listing them."""
+
+    def __init__(self, argument: str, value: object, candidates: Sequence[str]):
+        self.argument, self.value, self.suggestions = argument, value, list(candidates)
+        listed = ", ".join(self.suggestions[:-1]) + f" or {self.suggestions[-1]}"
+        ValueError.__init__(
+            self, f"{argument}: '{value}' could be {listed}. Which one do you mean?"
+        )
 
 
 def normalise_code(text: str, prefix: str) -> str:
@@ -116,19 +126,19 @@ class Store:
         return {t: int(self.scalar(f'SELECT count(*) FROM "{t}"')) for t in tables}
 
     # -- entities (resolve what users type into keys) -----------------------------------
+    @property
+    def resolver(self):
+        """The workspace's entity resolver (tools.resolver), built on first use."""
+        if getattr(self, "_resolver", None) is None:
+            from tools.resolver import Resolver  # the resolver reads through this store
+
+            self._resolver = Resolver(self)
+        return self._resolver
+
     def product(self, sku: str) -> dict:
-        """Exact code first; then the same letters and number typed loosely ('sku 42', 'SKU00042')."""
-        sku = str(sku).strip().upper()
-        df = self.query("SELECT * FROM products WHERE sku = ?", [sku])
-        if df.empty:
-            df = self.query(
-                "SELECT * FROM products WHERE regexp_replace(sku, '[^A-Z]', '', 'g') = ? "
-                "AND ltrim(regexp_replace(sku, '[^0-9]', '', 'g'), '0') = ?",
-                [re.sub(r"[^A-Z]", "", sku), re.sub(r"[^0-9]", "", sku).lstrip("0")],
-            )
-        if len(df) != 1:
-            raise UnknownEntityError("sku", sku, self._near(sku, "SELECT sku FROM products"))
-        return df.iloc[0].to_dict()
+        """A product from its code, a loose code ('sku 42', 'SKU00042') or its name."""
+        code = self.resolver.sku(sku)
+        return self.query("SELECT * FROM products WHERE sku = ?", [code]).iloc[0].to_dict()
 
     def products(
         self, category: str | None = None, skus: Sequence[str] | None = None
@@ -151,57 +161,24 @@ class Store:
         ]
 
     def resolve_category(self, category: str) -> str:
-        cats = {c.lower(): c for c in self.categories()}
-        key = category.strip().lower()
-        for candidate in (key, key.rstrip("s")):
-            if candidate in cats:
-                return cats[candidate]
-        raise UnknownEntityError(
-            "category", category, difflib.get_close_matches(key, list(cats), n=3)
-        )
+        """A category from its name, part of it, a plural, a typo or an everyday word."""
+        return self.resolver.category(category)
 
     def location(self, location: str) -> dict:
-        """Accepts an id ('BER'), a name ('Berlin DC') or a city ('berlin')."""
-        text = str(location).strip()
-        df = self.query(
-            "SELECT * FROM locations WHERE lower(location_id) = lower(?) OR lower(name) = lower(?) OR lower(city) = lower(?)",
-            [text, text, text],
-        )
-        if df.empty:
-            df = self.query("SELECT * FROM locations WHERE contains(lower(?), lower(city))", [text])
-        if len(df) != 1:
-            raise UnknownEntityError(
-                "location", location, self._near(text, "SELECT city FROM locations")
-            )
-        return df.iloc[0].to_dict()
+        """Accepts an id ('BER'), a name ('Berlin DC'), a city ('berlin'), typos included."""
+        key = self.resolver.location(location)
+        return self.query("SELECT * FROM locations WHERE location_id = ?", [key]).iloc[0].to_dict()
 
     def locations(self) -> pd.DataFrame:
         return self.query("SELECT * FROM locations ORDER BY location_id")
 
     def supplier(self, supplier: str) -> dict:
-        """Accepts an id ('SUP-003') or a (partial, case-insensitive) name."""
-        text = str(supplier).strip()
-        df = self.query(
-            "SELECT * FROM suppliers WHERE lower(supplier_id) = lower(?) OR lower(name) = lower(?)",
-            [text, text],
-        )
-        if df.empty:
-            df = self.query("SELECT * FROM suppliers WHERE contains(lower(name), lower(?))", [text])
-        if len(df) != 1:
-            raise UnknownEntityError(
-                "supplier", supplier, self._near(text, "SELECT name FROM suppliers")
-            )
-        return df.iloc[0].to_dict()
+        """Accepts an id ('SUP-003'), the name or a distinctive (typo'd) part of it."""
+        key = self.resolver.supplier(supplier)
+        return self.query("SELECT * FROM suppliers WHERE supplier_id = ?", [key]).iloc[0].to_dict()
 
     def suppliers(self) -> pd.DataFrame:
         return self.query("SELECT * FROM suppliers ORDER BY supplier_id")
-
-    def _near(self, text: str, sql: str) -> list[str]:
-        names = [str(r[0]) for r in self.con.execute(sql).fetchall()]
-        lower = {n.lower(): n for n in names}
-        return [
-            lower[m] for m in difflib.get_close_matches(text.lower(), list(lower), n=3, cutoff=0.6)
-        ]
 
     # -- time series ------------------------------------------------------------------
     def series(
@@ -292,8 +269,9 @@ class Store:
     def purchase_order(self, po_number: str) -> dict:
         po = normalise_code(po_number, "PO")
         df = self.query("SELECT * FROM purchase_orders WHERE po_number = ?", [po])
-        if df.empty:
-            raise UnknownEntityError("po_number", po)
+        if df.empty:  # 'purchase order 4512', '#4512'
+            po = self.resolver.po(po_number)
+            df = self.query("SELECT * FROM purchase_orders WHERE po_number = ?", [po])
         return df.iloc[0].to_dict()
 
     def po_lines(
@@ -341,8 +319,9 @@ class Store:
     def alert(self, alert_id: str) -> dict:
         aid = normalise_code(alert_id, "A")
         df = self.query("SELECT * FROM alerts WHERE alert_id = ?", [aid])
-        if df.empty:
-            raise UnknownEntityError("alert_id", aid)
+        if df.empty:  # 'alert 9', 'A09'
+            aid = self.resolver.alert(alert_id)
+            df = self.query("SELECT * FROM alerts WHERE alert_id = ?", [aid])
         return df.iloc[0].to_dict()
 
     def alerts(
