@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio
@@ -21,6 +22,13 @@ from tools.registry import agent_tools, load_tools
 
 STOCKPILOT = str(Path(sys.executable).parent / "stockpilot")
 KEY = "mcp-test-key"
+
+
+def run_in_own_loop(main):
+    """The SDK client's event loop, in a thread of its own: a browser test's Playwright loop
+    may still be registered on the main thread when this module runs after it."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(anyio.run, main).result()
 
 
 @pytest.fixture
@@ -102,7 +110,7 @@ def test_stdio_with_the_sdk_client(workspace):
         ):
             return await exercise(session)
 
-    check(anyio.run(main))
+    check(run_in_own_loop(main))
 
 
 def _free_port() -> int:
@@ -145,7 +153,7 @@ def test_streamable_http_with_the_sdk_client_and_the_api_key(http_server):
         ):
             return await exercise(session)
 
-    check(anyio.run(main))
+    check(run_in_own_loop(main))
 
 
 def test_streamable_http_refuses_a_wrong_key(http_server):
