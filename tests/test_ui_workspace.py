@@ -142,9 +142,16 @@ def test_stop_cancels_the_answer_at_its_next_token(tmp_path):
 
     workspace = Workspace(load_settings(data_dir=tmp_path, model_source="rules"), Counting())
     seen = []
-    for _kind, payload in workspace.stream("q", "s1"):
-        seen.append(payload)
+    for kind, payload in workspace.stream("q", "s1", stop_key="browser-1"):
+        seen.append((kind, payload))
         if len(seen) == 3:
-            assert workspace.cancel("s1")
-    assert seen == ["w0 ", "w1 ", "w2 "]
-    assert not workspace.cancel("s1")  # nothing streams there any more
+            assert not workspace.cancel("s1")  # Stop goes by the browser's key, not the chat's
+            assert workspace.cancel("browser-1")
+    # the stream says it stopped, so the chat can write its own last line
+    assert seen == [
+        ("token", "w0 "),
+        ("token", "w1 "),
+        ("token", "w2 "),
+        ("stopped", "stopped by the user"),
+    ]
+    assert not workspace.cancel("browser-1")  # nothing streams there any more

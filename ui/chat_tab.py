@@ -88,6 +88,11 @@ def show_evidence(evidences: list[Evidence] | None, number: int | None) -> list:
     ]
 
 
+def stop_key(request: gr.Request | None) -> str | None:
+    """The key Stop cancels by: the browser session (one answer streams per session)."""
+    return getattr(request, "session_hash", None)
+
+
 def evidence_choices(evidences: list[Evidence]) -> list[tuple[str, int]]:
     return [(e.choice, e.number) for e in evidences]
 
@@ -146,10 +151,21 @@ def build_chat_tab(workspace: Workspace) -> ChatHandles:
         return [gr.update(interactive=False)] * len(controls) + [gr.update(visible=True)]
 
     def unlock():
-        return [gr.update(interactive=True)] * len(controls) + [gr.update(visible=False)]
+        return [gr.update(interactive=True)] * len(controls) + [
+            gr.update(visible=False, interactive=True)
+        ]
 
-    def respond(text: str, history: list, session_id: str | None, kept: list[Evidence]):
-        """Stream one answer; its evidence is added to the panel when the answer is final."""
+    def respond(
+        text: str,
+        history: list,
+        session_id: str | None,
+        kept: list[Evidence],
+        request: gr.Request,
+    ):
+        """Stream one answer; its evidence is added to the panel when the answer is final.
+
+        Stop reaches it through the browser's session (``request.session_hash``), not the chat
+        state, which the first update may not have stored yet."""
         text = (text or "").strip()
         if not text:
             yield [gr.skip()] * (5 + len(panel))
@@ -160,7 +176,10 @@ def build_chat_tab(workspace: Workspace) -> ChatHandles:
         rest = [gr.skip()] * (2 + len(panel))  # evidences, pick, panel
         yield [shown + [WORKING], "", session_id, *rest]
         try:
-            for kind, payload in workspace.stream(text, session_id):
+            for kind, payload in workspace.stream(text, session_id, stop_key(request)):
+                if kind == "stopped":  # the model stopped at its next token: say so, keep text
+                    yield [shown + view.messages() + [STOPPED], gr.skip(), gr.skip(), *rest]
+                    return
                 view.add(kind, payload)
                 if kind != "final":
                     yield [shown + (view.messages() or [WORKING]), gr.skip(), gr.skip(), *rest]
@@ -192,10 +211,8 @@ def build_chat_tab(workspace: Workspace) -> ChatHandles:
     inputs = [question, chatbot, session, evidences]
     outputs = [chatbot, question, session, evidences, pick, *panel]
     lock_outputs = [*controls, stop]
-    answering = []
     for trigger in (question.submit, send.click):
         step = trigger(lock, None, lock_outputs).then(respond, inputs, outputs)
-        answering.append(step)
         step.then(unlock, None, lock_outputs)
     for button, text in zip(starters, STARTERS, strict=True):
         step = (
@@ -203,18 +220,15 @@ def build_chat_tab(workspace: Workspace) -> ChatHandles:
             .then(lock, None, lock_outputs)
             .then(respond, inputs, outputs)
         )
-        answering.append(step)
         step.then(unlock, None, lock_outputs)
 
-    def stopped(history: list, session_id: str | None):
-        workspace.cancel(session_id)  # the model stops at its next token
-        return [list(history or []) + [STOPPED], *unlock()]
+    def stop_answer(request: gr.Request):
+        # the answer ends itself (and says "Stopped.") at the model's next token; no Gradio
+        # ``cancels``: cancelling the event instead could drop that last update
+        workspace.cancel(stop_key(request))
+        return gr.update(interactive=False)
 
-    # cancel first, then say so: a note written alongside the cancel could be overwritten by
-    # the cancelled answer's last update
-    stop.click(None, None, None, cancels=answering).then(
-        stopped, [chatbot, session], [chatbot, *lock_outputs]
-    )
+    stop.click(stop_answer, None, stop, queue=False)
     pick.input(show_evidence, [evidences, pick], panel)
     copy.click(None, None, None, js=COPY_JS)
 

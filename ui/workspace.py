@@ -118,20 +118,25 @@ class Workspace:
         with self.reading() as ctx:
             return call_tool(ctx, name, arguments or {})
 
-    def stream(self, question: str, session_id: str) -> Iterator[tuple[str, Any]]:
+    def stream(
+        self, question: str, session_id: str, stop_key: str | None = None
+    ) -> Iterator[tuple[str, Any]]:
         """``Assistant.stream`` with the read lock held only while the agent computes, never
         across a yield: a browser that goes away mid-answer must not leave a writer blocked.
 
-        Each answer runs under an ``assistant.limits.RequestBudget`` that ``cancel`` (the Stop
-        button) sets, so the model stops at its next token instead of finishing for nobody.
+        Each answer runs under an ``assistant.limits.RequestBudget`` that ``cancel(stop_key)``
+        (the Stop button; ``stop_key`` defaults to the session) sets, so the model stops at its
+        next token instead of finishing for nobody; the stream then ends with a
+        ``("stopped", reason)`` event, so the caller can say so in its own last update.
         (``limits.running`` follows one active request per process; with two answers at once
         a Stop may also end the other one's current generation: the price of a CPU model.)
         """
         from assistant import limits
 
+        key = stop_key or session_id
         assistant = self.assistant
         events = assistant.stream(question, session_id)
-        budget = self._budgets[session_id] = limits.RequestBudget()
+        budget = self._budgets[key] = limits.RequestBudget()
         try:
             while not budget.cancelled:
                 with self.lock.read(), limits.running(budget):
@@ -139,13 +144,15 @@ class Workspace:
                 if event is None:
                     return
                 yield event
+            yield "stopped", budget.reason
         finally:
-            if self._budgets.get(session_id) is budget:
-                del self._budgets[session_id]
+            events.close()
+            if self._budgets.get(key) is budget:
+                del self._budgets[key]
 
-    def cancel(self, session_id: str | None) -> bool:
-        """Stop the answer streaming in ``session_id`` (the Stop button); False if none is."""
-        budget = self._budgets.get(session_id or "")
+    def cancel(self, stop_key: str | None) -> bool:
+        """Stop the answer streaming under ``stop_key`` (the Stop button); False if none is."""
+        budget = self._budgets.get(stop_key or "")
         if budget is None:
             return False
         budget.cancel("stopped by the user")

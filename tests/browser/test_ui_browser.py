@@ -115,10 +115,6 @@ def test_full_table_exports_with_headers(page, tmp_path):
     expect(page.locator("#copy-table")).to_be_visible()
 
 
-@pytest.mark.skip(
-    reason="Stop does not reliably end the fake slow answer: passed in the full suite at 22:03 on "
-    "2026-12-01, failed three times in isolation and in a fresh clone after; open in issue 17"
-)
 def test_stop_cancels_a_streaming_answer_and_no_second_send_gets_in(page):
     from playwright.sync_api import expect
 
