@@ -33,6 +33,7 @@ from assistant import grounding, limits
 from assistant.compose import FALLBACK
 from assistant.model.chat_model import PARSE_ERROR_CALL_ID
 from assistant.protocol import CALL_OPEN
+from assistant.safe_text import reply_markdown
 from tools.registry import ToolContext, ToolRun, ToolSpec, agent_tools, call_tool
 
 MAX_TOOL_CALLS_PER_QUESTION = 4  # bounds retries after invalid calls, too
@@ -130,24 +131,10 @@ class AssistantReply:
             if run.result is not None and (doc := run.result.deliverable())
         ]
 
-    def markdown(self, max_rows: int = 10) -> str:
-        """Answer plus the evidence: deliverables and each tool's table, for text clients."""
-        return "\n\n".join(p for p in [self.text, self.evidence_markdown(max_rows)] if p)
-
-    def evidence_markdown(self, max_rows: int = 10) -> str:
-        """Deliverables verbatim, then one source line (and table head) per tool call."""
-        parts = [f"```text\n{doc}\n```" for doc in self.deliverables]
-        for run in self.tool_runs:
-            args = ", ".join(f"{k}={v!r}" for k, v in run.arguments.items())
-            if not run.ok:
-                parts.append(f"> tool `{run.name}({args})` failed: {run.error}")
-                continue
-            table = run.result.table()
-            source = f"> source: `{run.name}({args})`"
-            if table is not None and len(table):
-                source += "\n\n" + table.head(max_rows).to_markdown(index=False)
-            parts.append(source)
-        return "\n\n".join(parts)
+    def markdown(self) -> str:
+        """Answer plus the evidence (deliverables, each tool's table), escaped: for text clients;
+        the same text the API sends."""
+        return reply_markdown(self)
 
     def to_dict(self) -> dict:
         return {

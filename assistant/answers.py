@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 
 from tools.registry import ERROR, failed
+from tools.text import clip
 
 
-def quote_result(output: str, max_lines: int = 3, max_chars: int = 220) -> str:
+def quote_result(output: str, max_lines: int = 3, max_chars: int = 224) -> str:
     """The answer to give from a tool result: its key lines, copied (the fine-tuned model learns this).
 
     Copying (not paraphrasing) keeps every figure traceable to the tool that produced it;
@@ -23,13 +24,6 @@ def quote_result(output: str, max_lines: int = 3, max_chars: int = 220) -> str:
         for line in output.splitlines()
         if line.strip() and not line.startswith("Quoted ")
     ]
-    return "\n".join(_clip(line, max_chars) for line in lines[:max_lines])
-
-
-def _clip(line: str, max_chars: int) -> str:
-    """Cut a long line at a sentence or word boundary."""
-    if len(line) <= max_chars:
-        return line
-    cut = line[:max_chars]
-    end = max(cut.rfind(". "), cut.rfind("; "))
-    return cut[: end + 1] if end > max_chars // 2 else cut[: cut.rfind(" ")] + " ..."
+    return "\n".join(
+        clip(line, max_chars, at="sentence", mark=" ...") for line in lines[:max_lines]
+    )

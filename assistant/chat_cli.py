@@ -13,18 +13,11 @@ from assistant.agent import Assistant, AssistantReply
 from assistant.safe_text import plain_text
 from assistant.settings import Settings
 from tools.registry import ToolRun
+from tools.text import call_text, clip
 
 RESULT_LINES = 3
 LINE_CHARS = 100
 HELP = "Ask about stock, forecasts, alerts, suppliers, routes or SOPs. /reset: new conversation, /quit: leave."
-
-
-def _arguments(arguments: dict) -> str:
-    return ", ".join(f"{key}={value!r}" for key, value in arguments.items())
-
-
-def _clip(line: str) -> str:
-    return line if len(line) <= LINE_CHARS else line[: LINE_CHARS - 3] + "..."
 
 
 class ChatPrinter:
@@ -50,7 +43,7 @@ class ChatPrinter:
 
     def tool_start(self, call: dict) -> None:
         if self.show_tools:
-            self.line(f"  -> {call['name']}({_arguments(call['arguments'])})")
+            self.line(f"  -> {call_text(call['name'], call['arguments'])}")
             for check in call.get("checked", []):
                 self.line(f"     (guard: {check})")
 
@@ -62,7 +55,7 @@ class ChatPrinter:
             self.line(f"  ok {run.name} {run.seconds:.2f} s")
             lines = [line for line in run.render().splitlines() if line.strip()]
             for line in lines[:RESULT_LINES]:
-                self.line(f"     | {_clip(line)}")
+                self.line(f"     | {clip(line, LINE_CHARS)}")
             if len(lines) > RESULT_LINES:
                 self.line(f"     | ... {len(lines) - RESULT_LINES} more lines")
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from tools.registry import ToolSpec, agent_tools
+from tools.text import clip
 
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 CALL_OPEN, CALL_CLOSE = "<tool_call>", "</tool_call>"
@@ -116,4 +117,4 @@ def parse_reply(text: str) -> tuple[str, list[Call]]:
 
 def truncate_tool_text(text: str, max_chars: int = 1200) -> str:
     """Tool results are long; the model only needs the head (the UI shows the full table)."""
-    return text if len(text) <= max_chars else text[: max_chars - 3].rstrip() + "..."
+    return clip(text, max_chars)

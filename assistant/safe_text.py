@@ -18,6 +18,7 @@ from assistant.grounding import MARK
 
 # One definition of a safe e-mail address, in the data layer (the importer and the drafts use it).
 from tools.store.import_values import UnsafeEmailError, email_address  # noqa: F401
+from tools.text import call_text
 
 # What turns text into markup in CommonMark/GFM and the HTML they allow: tags and autolinks
 # (<, >), links and images ([, ]), code (`), and the backslash itself. Emphasis and headings
@@ -113,8 +114,7 @@ def evidence_markdown(reply, max_rows: int = 10) -> str:
     head) per tool call; arguments, errors and cells escaped."""
     parts = [code_block(doc) for doc in reply.deliverables]
     for run in reply.tool_runs:
-        args = ", ".join(f"{k}={v!r}" for k, v in run.arguments.items())
-        call = code_span(f"{run.name}({args})")
+        call = code_span(call_text(run.name, run.arguments))
         if not run.ok:
             parts.append(f"> tool {call} failed: {escape_markdown(run.error)}")
             continue

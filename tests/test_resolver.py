@@ -143,6 +143,13 @@ MONDAY = date(2026, 11, 30)
         ("forecast HTB646-D", None),  # a code, not 646 days
         ("sales in 1987", None),  # a year is no horizon
         ("next 5 days or next 2 weeks", None),  # two horizons: the model's value stands
+        # "and" is a word, not "an d" (one day): follow-ups start with it
+        ("and next week?", 7),
+        ("and over the next quarter?", 84),
+        ("and in the next 9 days?", 9),
+        ("and at hamburg?", None),
+        ("3d", 3),
+        ("a couple of weeks", 14),
     ],
 )
 def test_horizons_in_words_count_days_from_the_workspace_today(text, days):

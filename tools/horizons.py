@@ -39,9 +39,10 @@ WORD_NUMBERS |= {"a": 1, "an": 1, "couple of": 2, "few": 3}
 UNIT_DAYS = {"d": 1, "day": 1, "week": 7, "wk": 7, "month": 28, "quarter": 84}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _NUMBER_WORDS = "|".join(sorted(WORD_NUMBERS, key=len, reverse=True))
-# An amount and a unit; not the digits inside a code such as HTB646-D.
+# An amount and a unit; not the digits inside a code such as HTB646-D, and a number word only
+# as a whole word ("and" is no "an d", one day).
 AMOUNT = re.compile(
-    r"(?<![\w-])(\d+|" + _NUMBER_WORDS + r")\s*-?\s*(days?|d|weeks?|wks?|months?|quarters?)\b"
+    r"(?<![\w-])(\d+|(?:" + _NUMBER_WORDS + r")\b)\s*-?\s*(days?|d|weeks?|wks?|months?|quarters?)\b"
 )
 _WEEKDAY = re.compile(
     r"\b(?:by|until|till|til|before|through|thru|for|on|next|this|coming|up to)\s+"

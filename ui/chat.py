@@ -16,6 +16,7 @@ import pandas as pd
 
 from assistant.safe_text import code_block, markdown_table
 from tools.registry import ToolRun
+from tools.text import call_text, clip
 from ui.links import escape_markdown, safe_linked
 from ui.tables import asks_in_weeks, present, weekly
 
@@ -23,12 +24,8 @@ MAX_STEP_ROWS = 8  # rows of a result shown inside the chat; the full table is i
 MAX_RENDER_CHARS = 700
 
 
-def format_arguments(arguments: dict | None) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in (arguments or {}).items())
-
-
 def step_title(name: str, arguments: dict | None) -> str:
-    return escape_markdown(f"Tool: {name}({format_arguments(arguments)})")
+    return escape_markdown(f"Tool: {call_text(name, arguments)}")
 
 
 def safe_table(result: Any) -> pd.DataFrame | None:
@@ -61,8 +58,7 @@ def step_content(run: ToolRun) -> str:
     if not run.ok:
         return f"**Failed:** {escape_markdown(run.error)}"
     text = run.render()
-    if len(text) > MAX_RENDER_CHARS:
-        text = text[:MAX_RENDER_CHARS] + " ..."
+    text = clip(text, MAX_RENDER_CHARS, at="word", mark=" ...")
     parts = [safe_linked(text)]
     table = safe_table(run.result)
     if table is not None and len(table):
@@ -263,7 +259,7 @@ def answer_evidence(
         return evidence
     name, frame = found
     run = next(r for r in reply.tool_runs if r.name == name and r.ok)
-    evidence.tool, evidence.call = name, f"{name}({format_arguments(run.arguments)})"
+    evidence.tool, evidence.call = name, call_text(name, run.arguments)
     full = rerun(run) if rerun is not None else None
     if full is not None and full.ok and (bigger := safe_table(full.result)) is not None:
         frame = bigger if len(bigger) > len(frame) else frame

@@ -12,18 +12,27 @@ resolve), the model's choice stands.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from transformers import LogitsProcessor
 
 from assistant.model.argument_guard import conversation_text
 from assistant.protocol import CALL_CLOSE, CALL_OPEN, Turn
+from tools.arguments import entity_kind
+from tools.registry import agent_tools
 
 # Arguments whose value is copied from the conversation: the user's words, an earlier call or
 # a tool result (a site from a stock-out list; the SOP an alert explanation names as a query;
 # the PO an alert names, which was once cut to "PO-1" from "PO-1626").
-COPIED = {"supplier", "location", "category", "query", "sku", "po_number", "alert_id"}
+# Read from the argument types: every argument naming one of these kinds.
+COPIED_KINDS = {"sku", "location", "category", "supplier", "po", "alert", "text"}
+COPIED = {
+    name
+    for spec in agent_tools()
+    for name in spec.request.model_fields
+    if entity_kind(spec.request, name) in COPIED_KINDS
+}
 _VALUE = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)(")?')
 
 
@@ -93,13 +102,25 @@ class CopySpans(LogitsProcessor):
         if not copying(text, self.sources):
             return scores  # whether to write a name, and where it starts, is the model's call
         best = torch.topk(scores[0], self.top_k)
-        likely = best.values >= best.values[0] - self.max_gap
-        for rank, token in enumerate(best.indices[likely].tolist()):
-            if copies(text + self.tokenizer.decode([token]), self.sources):
-                if rank == 0:
-                    return scores
-                self.steered += 1
-                chosen = torch.full_like(scores, float("-inf"))
-                chosen[0, token] = scores[0, token]
-                return chosen
+        likely = best.indices[best.values >= best.values[0] - self.max_gap].tolist()
+        scores, steered = steer(
+            scores, likely, lambda t: copies(text + self.tokenizer.decode([t]), self.sources)
+        )
+        self.steered += steered
         return scores
+
+
+def steer(
+    scores: torch.FloatTensor, candidates: Sequence[int], keeps: Callable[[int], bool]
+) -> tuple[torch.FloatTensor, bool]:
+    """Greedy decoding held to a rule: the first of ``candidates`` (likeliest first) that
+    ``keeps`` it wins. (scores, whether that differs from the model's own choice); when no
+    candidate keeps it, the model's choice stands."""
+    for rank, token in enumerate(candidates):
+        if keeps(token):
+            if rank == 0:
+                return scores, False
+            chosen = torch.full_like(scores, float("-inf"))
+            chosen[0, token] = scores[0, token]
+            return chosen, True
+    return scores, False

@@ -17,6 +17,7 @@ import torch
 from transformers import LogitsProcessor
 
 from assistant.model.argument_guard import choices
+from assistant.model.copy_constraint import steer
 from assistant.protocol import CALL_CLOSE, CALL_OPEN
 from tools.registry import ToolSpec
 
@@ -50,16 +51,13 @@ class SchemaChoices(LogitsProcessor):
         text = self.tokenizer.decode(input_ids[0, self.prompt_length :])
         if text.rfind(CALL_OPEN) < 0:
             return scores  # free text, or before the call: the model's choice
-        best = torch.topk(scores[0], self.top_k)
-        for rank, token in enumerate(best.indices.tolist()):
-            if self.allowed(text + self.tokenizer.decode([token])):
-                if rank == 0:
-                    return scores
-                self.steered += 1
-                chosen = torch.full_like(scores, float("-inf"))
-                chosen[0, token] = scores[0, token]
-                return chosen
-        return scores  # nothing likely fits: the parser and the agent report what it wrote
+        candidates = torch.topk(scores[0], self.top_k).indices.tolist()
+        # nothing likely fits: the model's text stands, the parser and the agent report it
+        scores, steered = steer(
+            scores, candidates, lambda t: self.allowed(text + self.tokenizer.decode([t]))
+        )
+        self.steered += steered
+        return scores
 
 
 def _split_name(body: str) -> tuple[str, bool, str]:

@@ -90,6 +90,19 @@ def _resolves(resolver, kind: str, value) -> str | None:
         return None
 
 
+def _lookups(resolver):
+    """``_resolves`` for one call of ``fill_slots``: each (kind, value) is resolved once."""
+    seen: dict[tuple[str, str], str | None] = {}
+
+    def resolves(kind: str, value) -> str | None:
+        key = (kind, str(value))
+        if key not in seen:
+            seen[key] = _resolves(resolver, kind, value)
+        return seen[key]
+
+    return resolves
+
+
 def fill_slots(
     calls: list[Call], turns: Sequence[Turn], specs: Sequence[ToolSpec], resolver
 ) -> tuple[list[Call], list[str], list[str]]:
@@ -100,6 +113,7 @@ def fill_slots(
     refers = row is not None or bool(_REFERENCE.search(request.lower()))
     result, earlier_calls = _earlier(turns, at)
     by_name = {spec.name: spec for spec in specs}
+    resolves = _lookups(resolver)
     out, notes, dropped = [], [], []
     for call in calls:
         spec = by_name.get(call.name)
@@ -113,15 +127,15 @@ def fill_slots(
                 continue
             name = names[0]
             value = _slot_value(kind, name, args, spec, mentions, row, refers, result,
-                                earlier_calls, resolver, request)  # fmt: skip
+                                earlier_calls, resolver, resolves, request)  # fmt: skip
             if value is _DROP:
                 dropped.append(f"{call.name}.{name}={args.pop(name)!r}")
             elif value is not None and value != args.get(name):
-                before = _resolves(resolver, kind, args[name]) if name in args else None
+                before = resolves(kind, args[name]) if name in args else None
                 args[name] = value
-                if before != _resolves(resolver, kind, value):
+                if before != resolves(kind, value):
                     notes.append(f"{call.name}.{name}={value}")
-        _move_misplaced(call.name, args, spec, taken, resolver, notes, dropped)
+        _move_misplaced(call.name, args, spec, taken, resolver, resolves, notes, dropped)
         out.append(Call(call.name, args))
     return out, notes, dropped
 
@@ -129,13 +143,15 @@ def fill_slots(
 _DROP = object()
 
 
-def _slot_value(kind, name, args, spec, mentions, row, refers, result, earlier, resolver, request):
+def _slot_value(
+    kind, name, args, spec, mentions, row, refers, result, earlier, resolver, resolves, request
+):
     """The value a slot should hold (None: leave the model's, _DROP: remove it)."""
     mine = [m for m in mentions if m.kind == kind]
     if mine:
         keys = {m.key for m in mine if not m.ambiguous}
         if len(mine) == 1 and mine[0].ambiguous:
-            current = _resolves(resolver, kind, args[name]) if name in args else None
+            current = resolves(kind, args[name]) if name in args else None
             # the tool asks which one, listing the candidates
             return None if current in mine[0].candidates else request[mine[0].start : mine[0].end]
         if len(keys) == 1:
@@ -160,21 +176,21 @@ def _slot_value(kind, name, args, spec, mentions, row, refers, result, earlier, 
 MOVABLE = ("supplier", "location", "category", "sku")  # most specific first
 
 
-def _move_misplaced(tool, args, spec, taken, resolver, notes, dropped) -> None:
+def _move_misplaced(tool, args, spec, taken, resolver, resolves, notes, dropped) -> None:
     """A value in the wrong slot ('Weser Cosmetics' as location or sku) moves to the slot of its
     kind, and leaves the wrong one when optional, as does one that names nothing ('SKUs')."""
     for kind in MOVABLE:
         for name in taken.get(kind, []):
-            if name not in args or _resolves(resolver, kind, args[name]) is not None:
+            if name not in args or resolves(kind, args[name]) is not None:
                 continue
             value = args[name]
             other = next(
-                (k for k in MOVABLE if k != kind and _resolves(resolver, k, value) is not None),
+                (k for k in MOVABLE if k != kind and resolves(k, value) is not None),
                 None,
             )
             target = (taken.get(other) or [None])[0] if other else None
             if target and target not in args:
-                args[target] = resolver.display(other, _resolves(resolver, other, value))
+                args[target] = resolver.display(other, resolves(other, value))
                 notes.append(f"{tool}.{target}={args[target]}")
             if not spec.request.model_fields[name].is_required() and (
                 other or names_nothing(value)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from tools.text import clip
+
 CODE_COLUMNS = ("sku", "supplier_id", "location_id", "po_number", "promo_id", "order_id", "customer_id")  # fmt: skip
 MAX_CODE_CHARS = 64
 MAX_TEXT_CHARS = 500  # a product name, an address: a 20 MB name is a broken export
@@ -171,8 +173,7 @@ def _text(text: pd.Series, column: str, present: np.ndarray, refuse) -> pd.Serie
 
 
 def _short(value: object, limit: int = 40) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(str(value), limit, mark="…")
 
 
 def _control_name(text: str) -> str:
