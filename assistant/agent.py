@@ -1,7 +1,8 @@
 """The assistant: a LangChain ``create_agent`` loop over the registry's tools, with
 grounding checks, per-session memory and a trace of every tool call.
 
-Events streamed to the CLI/UI/API: ``token`` (answer text), ``tool_start``, ``tool_end``
+Events streamed to the CLI/UI/API: ``token`` (answer text), ``tool_pending`` (the model has
+named a tool and is writing its arguments), ``tool_start`` (the checked call), ``tool_end``
 (with the ToolRun), ``final`` (the AssistantReply).
 """
 
@@ -31,7 +32,7 @@ from pydantic import ConfigDict
 
 from assistant import grounding, limits
 from assistant.compose import FALLBACK
-from assistant.model.chat_model import PARSE_ERROR_CALL_ID
+from assistant.model.chat_model import PARSE_ERROR_CALL_ID, TOOL_PENDING
 from assistant.protocol import CALL_OPEN
 from assistant.safe_text import reply_markdown
 from tools.registry import ToolContext, ToolRun, ToolSpec, agent_tools, call_tool
@@ -242,8 +243,12 @@ class Assistant:
         usage = {"input_tokens": 0, "output_tokens": 0}
         inputs = {"messages": [*history, HumanMessage(question)]}
         for mode, data in self.graph.stream(
-            inputs, self._config(session_id), stream_mode=["messages", "updates"]
+            inputs, self._config(session_id), stream_mode=["messages", "updates", "custom"]
         ):
+            if mode == "custom":  # the model has named a tool; its arguments are on the way
+                if isinstance(data, dict) and data.get(TOOL_PENDING):
+                    yield "tool_pending", {"name": data[TOOL_PENDING]}
+                continue
             if mode == "messages":
                 chunk, _meta = data
                 if isinstance(chunk, AIMessageChunk) and chunk.content:

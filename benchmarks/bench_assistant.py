@@ -55,7 +55,7 @@ def run(runs: int, adapter: str) -> list[dict]:
         for _ in range(runs):
             started, seen = time.perf_counter(), None
             for kind, payload in assistant.stream(question, assistant.new_session()):
-                if seen is None and kind in ("token", "tool_start"):
+                if seen is None and kind in ("token", "tool_pending", "tool_start"):
                     seen = time.perf_counter() - started
                 if kind == "final":
                     reply = payload

@@ -27,13 +27,15 @@ def test_tool_is_called_with_the_models_arguments_and_its_result_is_rendered_int
     events = list(assistant.stream("How many SKU-00042 do we have?", "s1"))
 
     kinds = [kind for kind, _ in events]
-    assert kinds[:2] == ["tool_start", "tool_end"] and kinds[-1] == "final"
-    assert events[0][1] == {
+    # the step shows as soon as the model has named the tool, then with its checked arguments
+    assert kinds[:3] == ["tool_pending", "tool_start", "tool_end"] and kinds[-1] == "final"
+    assert events[0][1] == {"name": "test_stock_level"}
+    assert events[1][1] == {
         "name": "test_stock_level",
         "arguments": {"sku": "sku-00042"},
         "checked": [],
     }
-    run = events[1][1]
+    run = events[2][1]
     assert (run.ok, run.result.sku, run.result.on_hand) == (
         True,
         "SKU-00042",
@@ -444,8 +446,9 @@ def test_what_the_guard_changed_is_shown_with_the_tool_step_and_in_the_reply():
         "dropped test_stock_level.location='Paris'",
         "set test_stock_level.horizon_days=14",
     ]
-    assert events[0][1]["arguments"] == {"sku": "SKU-00042", "horizon_days": 14}
-    assert events[0][1]["checked"] == checks
+    start = next(payload for kind, payload in events if kind == "tool_start")
+    assert start["arguments"] == {"sku": "SKU-00042", "horizon_days": 14}
+    assert start["checked"] == checks
     reply = events[-1][1]
     assert reply.argument_checks == checks and reply.to_dict()["argument_checks"] == checks
     view = AnswerView()

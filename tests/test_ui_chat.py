@@ -183,3 +183,14 @@ def test_a_real_rules_answer_converts_to_a_tool_step_and_a_table(rules_assistant
     assert "](#open/sku/SKU-" in messages[-1].content  # SKU ids are links
     name, table = main_table(view.reply)
     assert name == "stockout_risk" and "sku" in table.columns and len(table) > 0
+
+
+def test_a_tool_named_by_the_model_shows_at_once_and_its_checked_call_replaces_it():
+    view = AnswerView()
+    view.add("tool_pending", {"name": "stockout_risk"})
+    (pending,) = view.messages()
+    assert pending.metadata["title"] == "Tool: stockout_risk …"
+    assert pending.metadata["status"] == "pending"
+    view.add("tool_start", {"name": "stockout_risk", "arguments": {"horizon_days": 7}})
+    (step,) = view.messages()  # one step, not two
+    assert "horizon_days=7" in step.metadata["title"]

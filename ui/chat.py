@@ -75,13 +75,17 @@ class _Step:
     arguments: dict
     run: ToolRun | None = None
     checked: list[str] = field(default_factory=list)  # the argument guard's changes
+    pending: bool = False  # named by the model, its arguments not written yet
 
     def message(self) -> gr.ChatMessage:
         if self.run is None:
+            title = (
+                f"Tool: {self.name} …" if self.pending else step_title(self.name, self.arguments)
+            )
             return gr.ChatMessage(
                 role="assistant",
-                content="running ...",
-                metadata={"title": step_title(self.name, self.arguments), "status": "pending"},
+                content="writing the call ..." if self.pending else "running ...",
+                metadata={"title": title, "status": "pending"},
             )
         metadata = {
             "title": step_title(self.name, self.run.arguments or self.arguments),
@@ -113,14 +117,18 @@ class AnswerView:
                 self.segments[-1] += payload
             else:
                 self.segments.append(payload)
+        elif kind == "tool_pending":
+            self.segments.append(_Step(payload["name"], {}, pending=True))
         elif kind == "tool_start":
-            self.segments.append(
-                _Step(
-                    payload["name"],
-                    dict(payload.get("arguments") or {}),
-                    checked=list(payload.get("checked") or []),
-                )
+            step = _Step(
+                payload["name"],
+                dict(payload.get("arguments") or {}),
+                checked=list(payload.get("checked") or []),
             )
+            announced = [s for s in self.segments if isinstance(s, _Step) and s.pending]
+            for old in announced:  # the checked call replaces its announcement (even renamed)
+                self.segments.remove(old)
+            self.segments.append(step)
         elif kind == "tool_end":
             self._finish_step(payload)
         elif kind == "final":

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -158,8 +160,13 @@ class StockpilotChatModel(BaseChatModel):
         done = object()
         result: dict = {}
 
+        known = {spec.name for spec in self._specs(tool_names)}
+
         def work():
-            hider = CallHider(RunawayStop(pieces.put))
+            hider = CallHider(
+                RunawayStop(pieces.put),
+                on_call=lambda name: name in known and pieces.put(CallStarted(name)),
+            )
             try:
                 composed = self._composed(messages)
                 if composed is not None:
@@ -181,6 +188,9 @@ class StockpilotChatModel(BaseChatModel):
         while (
             piece := pieces.get()
         ) is not done:  # callbacks get each chunk from BaseChatModel.stream
+            if isinstance(piece, CallStarted):
+                announce_call(piece.name)
+                continue
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
         if "error" in result:
             raise result["error"]
@@ -259,21 +269,51 @@ def _json(args: dict) -> str:
     return json.dumps(args, ensure_ascii=False)
 
 
+@dataclass(frozen=True)
+class CallStarted:
+    """The model has written a tool's name; its arguments are still being written."""
+
+    name: str
+
+
+TOOL_PENDING = "tool_pending"  # the custom stream event that names a tool being called
+
+
+def announce_call(name: str) -> None:
+    """Tell the agent's stream which tool the model is calling, before its arguments are done,
+    so the step shows at once (the call itself follows when the model has finished it)."""
+    from langgraph.config import get_stream_writer
+
+    try:
+        write = get_stream_writer()
+    except RuntimeError:  # not inside a graph run (a direct invoke): nobody to tell
+        return
+    write({TOOL_PENDING: name})
+
+
+_CALLED_NAME = re.compile(r"\s*([\w.-]+)[\s{]")
+
+
 class CallHider:
     """Passes streamed text through but stops at tool-call markup (not for the user's eyes).
     A tail that might be the start of ``<tool_call>`` is held back until it is decided;
-    ``flush`` releases it when the reply ends."""
+    ``flush`` releases it when the reply ends. ``on_call`` hears the first call's tool name as
+    soon as it is written."""
 
-    def __init__(self, on_token):
-        self.on_token, self.buffer, self.blocked = on_token, "", False
+    def __init__(self, on_token, on_call=None):
+        self.on_token, self.on_call = on_token, on_call
+        self.buffer, self.blocked, self.call = "", False, None
 
     def __call__(self, piece: str) -> None:
         if self.blocked:
+            self._read_name(piece)
             return
         self.buffer += piece
         if (at := self.buffer.find(CALL_OPEN)) >= 0:
             self.blocked = True
             self._emit(self.buffer[:at])
+            self.call = ""
+            self._read_name(self.buffer[at + len(CALL_OPEN) :])
             return
         held = next(
             (
@@ -294,3 +334,11 @@ class CallHider:
     def _emit(self, text: str) -> None:
         if text:
             self.on_token(text)
+
+    def _read_name(self, piece: str) -> None:
+        if self.call is None or self.on_call is None:
+            return
+        self.call += piece
+        if found := _CALLED_NAME.match(self.call):
+            self.call = None  # the first call only
+            self.on_call(found.group(1))
