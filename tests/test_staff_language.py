@@ -124,3 +124,47 @@ def test_a_supplier_name_written_as_the_sku_of_a_buy_list_goes_to_the_supplier(s
     model = Call("reorder_plan", {"sku": typed, "location": typed})
     args = calls_for(store, f"what should I order from {typed} this week?", model)
     assert args == {"supplier": supplier}
+
+
+class HoldsNames:
+    """A backend that, like the in-process model, can be held to some tools' names: its
+    first call is scripted; asked again, it takes the first tool it is held to."""
+
+    chooses_tools = True
+
+    def __init__(self, first: Call):
+        self.first, self.held = first, []
+
+    def respond(self, turns, specs, on_token=None, choose_from=None):
+        from assistant.model.backends import Reply
+
+        if choose_from is None:
+            return Reply("", [self.first])
+        self.held.append(list(choose_from))
+        return Reply("", [Call(choose_from[0], {})])
+
+
+def test_a_call_that_cannot_run_for_a_misplaced_name_is_chosen_again_among_tools_that_take_it(
+    store,
+):
+    supplier = store.suppliers().iloc[0]["name"]
+    backend = HoldsNames(Call("recommend_products", {"sku": supplier}))
+    reply = ArgumentGuard(backend, store.resolver).respond(
+        [Turn("user", f"purchase ideas for {supplier}")], SPECS
+    )
+    (held,) = backend.held
+    assert "recommend_products" not in held
+    takes_supplier = {s.name for s in SPECS if "supplier" in s.request.model_fields}
+    assert held and set(held) <= takes_supplier
+    (call,) = reply.calls
+    assert call.name == held[0] and call.arguments.get("supplier") == supplier
+    assert "chosen again" in reply.stats["resolved_arguments"][0]
+
+
+def test_a_call_whose_slots_fit_is_not_chosen_again(store):
+    sku = store.query("SELECT sku FROM products LIMIT 1").sku[0]
+    backend = HoldsNames(Call("recommend_products", {"sku": sku}))
+    reply = ArgumentGuard(backend, store.resolver).respond(
+        [Turn("user", f"substitutes for {sku}")], SPECS
+    )
+    assert backend.held == [] and reply.calls[0].name == "recommend_products"

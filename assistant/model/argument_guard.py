@@ -31,26 +31,18 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
 
-from assistant.model.slots import fill_slots
+from assistant.model.slots import FUNCTION_WORDS, fill_slots, names_nothing
 from assistant.protocol import Call, Turn
 from tools.arguments import arguments_of_kind, entity_kind
 from tools.horizons import AMOUNT, horizon_days
 from tools.registry import ToolSpec, failed
+from tools.store.db import UnknownEntityError
 
 # Kinds of argument checked against the conversation: entities, and the settings only the user
 # chooses (how many rows, vans, kg, which day), looked up in the user's words and earlier calls,
 # not in tool results. Of those, counts: "36 days" is a duration, not a count.
 CHECKED_KINDS = {"sku", "location", "category", "supplier", "po", "alert", "date", "count"}
 USER_CHOSEN_KINDS = {"date", "count"}
-# Words that name no site, category or supplier on their own: "stockouts in the next 4 weeks"
-# is not ``location="the"``, though "the" is in the conversation.
-# fmt: off
-FUNCTION_WORDS = {
-    "a", "an", "the", "this", "that", "these", "those", "it", "its", "there", "here", "all",
-    "any", "every", "each", "some", "none", "in", "at", "on", "of", "for", "from", "to", "by",
-    "with", "and", "or", "my", "our", "your", "their", "next", "same", "other",
-}
-# fmt: on
 
 
 def _squash(text: str) -> str:
@@ -80,12 +72,6 @@ def mentioned(value, text: str) -> bool:
         return True
     code = re.fullmatch(r"[a-z]{1,3}(\d+)", squashed)  # PO-1234 said as "purchase order 1234"
     return bool(code) and code.group(1) in re.findall(r"\d+", text)
-
-
-def names_nothing(value) -> bool:
-    """Is ``value`` text made of function words only ("the", "all of them")?"""
-    words = re.findall(r"[a-z0-9]+", value.lower()) if isinstance(value, str) else [value]
-    return bool(words) and all(w in FUNCTION_WORDS for w in words)
 
 
 def resolve_horizons(
@@ -154,7 +140,7 @@ def drop_unsaid(
                 ]
                 source = "\n".join([counts if kind == "count" else said, *earlier])
             unknown = key not in fields
-            unsaid = not mentioned(value, source) or names_nothing(value)
+            unsaid = not mentioned(value, source) or names_nothing(value, FUNCTION_WORDS)
             if unknown or (kind in CHECKED_KINDS and optional and unsaid):
                 dropped.append(f"{call.name}.{key}={value!r}")
             else:
@@ -231,7 +217,12 @@ class ArgumentGuard:
         return getattr(self.backend, name)
 
     def respond(self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token=None):
-        reply = self.backend.respond(turns, specs, on_token)
+        reply = self._checked(self.backend.respond(turns, specs, on_token), turns, specs)
+        if reply.calls and self.resolver is not None and getattr(self.backend, "chooses_tools", 0):
+            reply = self._choose_again(reply, turns, specs)
+        return reply
+
+    def _checked(self, reply, turns: Sequence[Turn], specs: Sequence[ToolSpec]):
         if reply.calls:
             unguarded = reply.calls
             calls, renamed = repair_names(unguarded, specs)
@@ -249,3 +240,91 @@ class ArgumentGuard:
                 reply.stats["resolved_arguments"] = resolved
                 reply.stats["unguarded_calls"] = unguarded
         return reply
+
+    def _choose_again(self, reply, turns: Sequence[Turn], specs: Sequence[ToolSpec]):
+        """A call that cannot run because a required slot holds a name of another kind (a
+        supplier as the SKU, a site as the SKU) is chosen again among the tools that take
+        every kind of entity it names; the prompt stays, decoding holds the name to them."""
+        by_name = {spec.name: spec for spec in specs}
+        call = reply.calls[0]
+        spec = by_name.get(call.name)
+        request = next((t.content for t in reversed(turns) if t.role == "user"), "")
+        said = [m.kind for m in self.resolver.mentions(request)]
+        misfit = misfit_slot(call, spec, self.resolver, said) if spec else None
+        if misfit is None:
+            return reply
+        named = named_kinds(call, spec, self.resolver) | {misfit[1]}
+        fitting = [s.name for s in specs if s.name != call.name and takes(s, named)]
+        if not fitting:
+            return reply
+        again = self.backend.respond(turns, specs, None, choose_from=fitting)
+        if not again.calls or again.calls[0].name not in fitting:
+            return reply
+        again = self._checked(again, turns, specs)
+        note = f"{call.name}: {misfit[0]}={call.arguments[misfit[0]]!r} names a {misfit[1]}"
+        again.stats["rechosen"] = f"{note}; chose {again.calls[0].name}"
+        again.stats["resolved_arguments"] = [
+            f"{again.calls[0].name}: chosen again ({note})",
+            *again.stats.get("resolved_arguments", []),
+        ]
+        for key in ("seconds", "prompt_tokens", "completion_tokens"):
+            if isinstance(reply.stats.get(key), int | float):
+                again.stats[key] = again.stats.get(key, 0) + reply.stats[key]
+        return again
+
+
+ENTITY_SLOTS = ("sku", "supplier", "location", "category")  # kinds a misplaced name can be
+
+
+def _resolves(resolver, kind: str, value) -> bool:
+    try:
+        return resolver.key(kind, str(value)) is not None
+    except (UnknownEntityError, ValueError):
+        return False
+
+
+def misfit_slot(
+    call: Call, spec: ToolSpec, resolver, said: Sequence[str] = ()
+) -> tuple[str, str] | None:
+    """(argument, kind it names instead) for a required entity slot holding another kind's
+    name ('Adler Electronics' as the SKU); None when every required slot fits. A name that
+    could be of several kinds ('garden': a category, and a word of a supplier's name) is of
+    the kind the request mentions (``said``) first."""
+    fields = spec.request.model_fields
+    for name, value in call.arguments.items():
+        kind = entity_kind(spec.request, name)
+        if kind not in ENTITY_SLOTS or name not in fields or not fields[name].is_required():
+            continue
+        if value in (None, "") or _resolves(resolver, kind, value):
+            continue
+        kinds = [*dict.fromkeys([*said, *ENTITY_SLOTS])]
+        other = next(
+            (k for k in kinds if k in ENTITY_SLOTS and k != kind and _resolves(resolver, k, value)),
+            None,
+        )
+        if other is not None:
+            return name, other
+    return None
+
+
+def named_kinds(call: Call, spec: ToolSpec, resolver) -> set[str]:
+    """Kinds of entity the call's values name as they stand (a SKU in the SKU slot)."""
+    kinds = set()
+    for name, value in call.arguments.items():
+        kind = entity_kind(spec.request, name)
+        if kind in ENTITY_SLOTS and _resolves(resolver, kind, value):
+            kinds.add(kind)
+    return kinds
+
+
+def takes(spec: ToolSpec, kinds: set[str]) -> bool:
+    """Does the tool take an argument of every kind in ``kinds``, and require no entity of
+    another kind?"""
+    request = spec.request
+    own = {entity_kind(request, name) for name in request.model_fields}
+    required = {
+        entity_kind(request, name)
+        for name, info in request.model_fields.items()
+        if info.is_required() and entity_kind(request, name) in ENTITY_SLOTS
+    }
+    return kinds <= own and required <= kinds

@@ -66,18 +66,27 @@ class LocalBackend:
         self.copy_names = copy_names  # names in calls copied verbatim (copy_constraint)
         self.generator = LocalGenerator(loaded, render_turn(Turn("system", system_prompt(specs))))
 
+    chooses_tools = True  # respond(choose_from=...): the prompt stays, the call's name is held
+
     def respond(
-        self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token: OnToken = None
+        self,
+        turns: Sequence[Turn],
+        specs: Sequence[ToolSpec],
+        on_token: OnToken = None,
+        choose_from: Sequence[str] | None = None,
     ) -> Reply:
+        """``choose_from``: a call names one of these tools (decoding holds it to them), with
+        the same prompt, so its cache and what the model was trained on are unchanged."""
         from assistant.model.copy_constraint import copy_sources
 
         started = time.perf_counter()
+        held = [s for s in specs if s.name in choose_from] if choose_from else specs
         text, stats = self.generator.complete(
             protocol_prompt(turns, specs),
             self.max_new_tokens,
             on_token,
             copy_sources(turns) if self.copy_names else None,
-            specs if self.copy_names else None,
+            held if self.copy_names or choose_from else None,
         )
         stats["seconds"] = time.perf_counter() - started
         return parsed(text, stats)

@@ -198,12 +198,26 @@ def _move_misplaced(tool, args, spec, taken, resolver, resolves, notes, dropped)
                 dropped.append(f"{tool}.{name}={args.pop(name)!r}")
 
 
-# Words that name no entity on their own: "the 3 riskiest SKUs" is not ``category="SKUs"``.
-NOTHING = GENERIC | {"sku", "skus", "stock", "inventory", "stuff", "everything", "anything", "all",
-                     "the", "a", "an", "this", "that", "it", "them", "next", "same", "other", "any",
-                     "po", "pos", "order", "orders", "alert", "alerts", "risk", "risks"}  # fmt: skip
+# Words that name no site, category or supplier on their own: "stockouts in the next 4 weeks"
+# is not ``location="the"``, though "the" is in the conversation.
+# fmt: off
+FUNCTION_WORDS = {
+    "a", "an", "the", "this", "that", "these", "those", "it", "its", "there", "here", "all",
+    "any", "every", "each", "some", "none", "in", "at", "on", "of", "for", "from", "to", "by",
+    "with", "and", "or", "my", "our", "your", "their", "next", "same", "other",
+}
+# fmt: on
+# Words that name no entity on their own either: "the 3 riskiest SKUs" is not
+# ``category="SKUs"``.
+# fmt: off
+NOTHING = FUNCTION_WORDS | GENERIC | {
+    "sku", "skus", "stock", "inventory", "stuff", "everything", "anything", "them", "po", "pos",
+    "order", "orders", "alert", "alerts", "risk", "risks",
+}
+# fmt: on
 
 
-def names_nothing(value) -> bool:
-    found = re.findall(r"[a-z0-9]+", str(value).lower())
-    return bool(found) and all(w in NOTHING for w in found)
+def names_nothing(value, vocabulary: set[str] = NOTHING) -> bool:
+    """Is ``value`` made of ``vocabulary`` words only ("the", "all of them", "SKUs")?"""
+    words = re.findall(r"[a-z0-9]+", value.lower()) if isinstance(value, str) else [value]
+    return bool(words) and all(w in vocabulary for w in words)
