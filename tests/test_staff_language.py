@@ -168,3 +168,26 @@ def test_a_call_whose_slots_fit_is_not_chosen_again(store):
         [Turn("user", f"substitutes for {sku}")], SPECS
     )
     assert backend.held == [] and reply.calls[0].name == "recommend_products"
+
+
+@pytest.mark.parametrize(
+    "request_text, call, expected",
+    [
+        ("any demand spikes in munich?", Call("list_alerts", {}), {"kind": "demand_spike"}),
+        ("orders at risk from acme", Call("supplier_orders", {}), {"status": "at_risk"}),
+        (
+            "lost sales by week",
+            Call("sales_history", {"group_by": "week"}),
+            {"metric": "lost_sales"},
+        ),
+        # the model's value stands; one-word choices are everyday words; two named: neither
+        ("demand spikes", Call("list_alerts", {"kind": "shrinkage"}), {"kind": "shrinkage"}),
+        ("low stock alerts", Call("list_alerts", {}), {}),
+        ("demand spike or demand drop", Call("list_alerts", {}), {}),
+    ],
+)
+def test_an_empty_choice_takes_the_one_choice_the_request_names(request_text, call, expected):
+    from assistant.model.argument_guard import choices_said
+
+    (out,), _ = choices_said([call], [Turn("user", request_text)], SPECS)
+    assert out.arguments == {**call.arguments, **expected}

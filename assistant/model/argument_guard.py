@@ -205,6 +205,35 @@ def repair_choices(
     return mended, notes, dropped
 
 
+def choices_said(
+    calls: list[Call], turns: Sequence[Turn], specs: Sequence[ToolSpec]
+) -> tuple[list[Call], list[str]]:
+    """An empty optional argument with fixed choices takes the one choice of several words the
+    latest request names ("demand spikes" -> kind=demand_spike, "at risk" -> status=at_risk);
+    a one-word choice ("low", "open") is an everyday word, and the model's own value stands."""
+    request = next((t.content for t in reversed(turns) if t.role == "user"), "").lower()
+    by_name = {spec.name: spec for spec in specs}
+    out, notes = [], []
+    for call in calls:
+        spec = by_name.get(call.name)
+        arguments = dict(call.arguments)
+        for key, values in (choices(spec.request) if spec else {}).items():
+            if key in arguments or spec.request.model_fields[key].is_required():
+                continue
+            named = [v for v in values if "_" in str(v) and _names_choice(request, str(v))]
+            if len(named) == 1:
+                arguments[key] = named[0]
+                notes.append(f"{call.name}.{key}={named[0]}")
+        out.append(Call(call.name, arguments))
+    return out, notes
+
+
+def _names_choice(text: str, choice: str) -> bool:
+    """Is ``choice`` ("data_error") written in ``text`` ("data errors", "data-error")?"""
+    words = [re.escape(w) for w in choice.split("_")]
+    return re.search(r"\b" + r"[\s_-]+".join(words) + r"s?\b", text) is not None
+
+
 class ArgumentGuard:
     """Wraps any backend: its replies' calls name registered tools, carry only filters the
     conversation mentioned, have each entity slot read from the user's words (with a resolver
@@ -228,6 +257,8 @@ class ArgumentGuard:
             calls, renamed = repair_names(unguarded, specs)
             calls, dropped = drop_unsaid(calls, turns, specs)
             calls, mended, invalid = repair_choices(calls, specs)
+            calls, said = choices_said(calls, turns, specs)
+            mended += said
             filled, misplaced, today = [], [], None
             if self.resolver is not None:
                 calls, filled, misplaced = fill_slots(calls, turns, specs, self.resolver)
