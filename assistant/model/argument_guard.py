@@ -19,6 +19,12 @@ otherwise dropped if optional.
 Horizons are arithmetic, which a 135M model gets wrong ("next 9 weeks" became 28 days): when the
 latest request names exactly one horizon, ``horizon_days`` is computed from it in code. The
 model still decides whether the tool takes a horizon at all.
+
+A call that cannot run because a required slot holds a name of another kind (a supplier's name
+as the SKU) is chosen again, with the same prompt, among the tools that take every kind of
+entity it names (a backend that can hold decoding to some tools' names says so with
+``chooses_tools``). An empty optional choice takes the one several-word choice the request
+names ("demand spikes" is ``kind="demand_spike"``).
 """
 
 from __future__ import annotations
@@ -31,12 +37,11 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
 
-from assistant.model.slots import FUNCTION_WORDS, fill_slots, names_nothing
+from assistant.model.slots import FUNCTION_WORDS, MOVABLE, fill_slots, names_nothing, resolved_key
 from assistant.protocol import Call, Turn
 from tools.arguments import arguments_of_kind, entity_kind
 from tools.horizons import AMOUNT, horizon_days
 from tools.registry import ToolSpec, failed
-from tools.store.db import UnknownEntityError
 
 # Kinds of argument checked against the conversation: entities, and the settings only the user
 # chooses (how many rows, vans, kg, which day), looked up in the user's words and earlier calls,
@@ -304,16 +309,6 @@ class ArgumentGuard:
         return again
 
 
-ENTITY_SLOTS = ("sku", "supplier", "location", "category")  # kinds a misplaced name can be
-
-
-def _resolves(resolver, kind: str, value) -> bool:
-    try:
-        return resolver.key(kind, str(value)) is not None
-    except (UnknownEntityError, ValueError):
-        return False
-
-
 def misfit_slot(
     call: Call, spec: ToolSpec, resolver, said: Sequence[str] = ()
 ) -> tuple[str, str] | None:
@@ -324,13 +319,17 @@ def misfit_slot(
     fields = spec.request.model_fields
     for name, value in call.arguments.items():
         kind = entity_kind(spec.request, name)
-        if kind not in ENTITY_SLOTS or name not in fields or not fields[name].is_required():
+        if kind not in MOVABLE or name not in fields or not fields[name].is_required():
             continue
-        if value in (None, "") or _resolves(resolver, kind, value):
+        if value in (None, "") or resolved_key(resolver, kind, value) is not None:
             continue
-        kinds = [*dict.fromkeys([*said, *ENTITY_SLOTS])]
+        kinds = [*dict.fromkeys([*said, *MOVABLE])]
         other = next(
-            (k for k in kinds if k in ENTITY_SLOTS and k != kind and _resolves(resolver, k, value)),
+            (
+                k
+                for k in kinds
+                if k in MOVABLE and k != kind and resolved_key(resolver, k, value) is not None
+            ),
             None,
         )
         if other is not None:
@@ -343,7 +342,7 @@ def named_kinds(call: Call, spec: ToolSpec, resolver) -> set[str]:
     kinds = set()
     for name, value in call.arguments.items():
         kind = entity_kind(spec.request, name)
-        if kind in ENTITY_SLOTS and _resolves(resolver, kind, value):
+        if kind in MOVABLE and resolved_key(resolver, kind, value) is not None:
             kinds.add(kind)
     return kinds
 
@@ -356,6 +355,6 @@ def takes(spec: ToolSpec, kinds: set[str]) -> bool:
     required = {
         entity_kind(request, name)
         for name, info in request.model_fields.items()
-        if info.is_required() and entity_kind(request, name) in ENTITY_SLOTS
+        if info.is_required() and entity_kind(request, name) in MOVABLE
     }
     return kinds <= own and required <= kinds

@@ -83,7 +83,8 @@ def entities_in(result: str, kind: str, resolver) -> list[str]:
     return list(dict.fromkeys(pattern.findall(result))) if pattern else []
 
 
-def _resolves(resolver, kind: str, value) -> str | None:
+def resolved_key(resolver, kind: str, value) -> str | None:
+    """The key ``value`` names as an entity of ``kind``; None when it names none."""
     try:
         return resolver.key(kind, str(value))
     except (UnknownEntityError, ValueError):
@@ -91,13 +92,13 @@ def _resolves(resolver, kind: str, value) -> str | None:
 
 
 def _lookups(resolver):
-    """``_resolves`` for one call of ``fill_slots``: each (kind, value) is resolved once."""
+    """``resolved_key`` for one call of ``fill_slots``: each (kind, value) is resolved once."""
     seen: dict[tuple[str, str], str | None] = {}
 
     def resolves(kind: str, value) -> str | None:
         key = (kind, str(value))
         if key not in seen:
-            seen[key] = _resolves(resolver, kind, value)
+            seen[key] = resolved_key(resolver, kind, value)
         return seen[key]
 
     return resolves
