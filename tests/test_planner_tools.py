@@ -313,6 +313,16 @@ def test_briefing_lists_exactly_what_the_tools_list(planned):
     ) + len(late)
 
 
+def test_the_home_screen_suggests_a_buy_list_question_that_names_a_site(planned):
+    from ui.home import briefing_markdown
+
+    result = briefing(planned, BriefingRequest())
+    assert result.buy_lines > 0
+    site = [*result.stockouts, *result.late_pos][0].location_id
+    # a bare "what should I order?" is refused by the shipped model; naming a site is answered
+    assert f"ask _what should we order at {site}?_ in the chat" in briefing_markdown(result)
+
+
 def test_every_new_tool_runs_from_the_registry_and_summarises(planned):
     cases = {
         "reorder_plan": {},

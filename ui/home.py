@@ -82,9 +82,12 @@ def briefing_markdown(result: Any) -> str:
         _section("Late purchase orders", late, "None."),
     ]
     if getattr(result, "buy_lines", 0):
+        # a question the shipped model answers with the buy list: one naming a site or supplier
+        sites = [s.location_id for s in result.stockouts] + [o.location_id for o in result.late_pos]
+        ask = f"what should we order at {sites[0]}?" if sites else "what should we order at <site>?"
         parts.append(
             f"**Buy list:** {result.buy_lines} lines from {result.buy_suppliers} suppliers "
-            f"({result.buy_value:,.0f} at cost) — ask _what should I order?_ in the chat."
+            f"({result.buy_value:,.0f} at cost) — ask _{escape_markdown(ask)}_ in the chat."
         )
     return "\n\n".join(parts)
 

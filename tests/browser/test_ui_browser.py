@@ -115,7 +115,7 @@ def test_full_table_exports_with_headers(page, tmp_path):
     expect(page.locator("#copy-table")).to_be_visible()
 
 
-def test_stop_cancels_a_streaming_answer_and_no_second_send_gets_in(page):
+def test_stop_cancels_a_streaming_answer_and_no_second_send_gets_in(page, screenshot):
     from playwright.sync_api import expect
 
     open_tab(page, "Chat")
@@ -134,6 +134,7 @@ def test_stop_cancels_a_streaming_answer_and_no_second_send_gets_in(page):
     expect(chat).to_contain_text("Stopped.")
     expect(box).to_be_enabled()
     expect(stop).to_be_hidden()
+    screenshot(page, "chat-stopped")
     words = chat.inner_text().count("word")
     page.wait_for_timeout(1000)
     assert chat.inner_text().count("word") == words  # the stream really stopped
