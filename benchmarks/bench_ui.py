@@ -41,9 +41,12 @@ INTRO = (
     "subprocess, 40 SKUs x 200 days) to the first streamed answer token; each question on a "
     "fresh page and session; medians."
 )
-ANY_OUTPUT_JS = """() => document.querySelectorAll('#chatbot [data-testid="bot"]').length > 0"""
+# The "Working…" placeholder shows at once and is no output: a tool step or text is.
+ANY_OUTPUT_JS = """() => [...document.querySelectorAll('#chatbot [data-testid="bot"]')]
+    .some(b => { const t = b.innerText.trim(); return t.length > 0 && !t.startsWith('Working'); })"""
 ANSWER_TOKEN_JS = """() => [...document.querySelectorAll('#chatbot [data-testid="bot"]')]
-    .filter(b => !b.closest('.thought')).map(b => b.innerText).join('').trim().length > 0"""
+    .filter(b => !b.closest('.thought')).map(b => b.innerText.trim())
+    .filter(t => !t.startsWith('Working')).join('').length > 0"""
 
 
 BRIEFING_SECTION = "## UI first screen (morning briefing)"
