@@ -37,7 +37,14 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
 
-from assistant.model.slots import FUNCTION_WORDS, MOVABLE, fill_slots, names_nothing, resolved_key
+from assistant.model.slots import (
+    FUNCTION_WORDS,
+    MOVABLE,
+    fill_slots,
+    latest_request,
+    names_nothing,
+    resolved_key,
+)
 from assistant.protocol import Call, Turn
 from tools.arguments import arguments_of_kind, entity_kind
 from tools.horizons import AMOUNT, horizon_days
@@ -83,7 +90,7 @@ def resolve_horizons(
     calls: list[Call], turns: Sequence[Turn], specs: Sequence[ToolSpec], today=None
 ) -> tuple[list[Call], list[str]]:
     """Set the horizon from the latest request's words where it names one horizon."""
-    request = next((t.content for t in reversed(turns) if t.role == "user"), "")
+    request, _ = latest_request(turns)
     days = horizon_days(request, today)
     if days is None:
         return calls, []
@@ -216,7 +223,7 @@ def choices_said(
     """An empty optional argument with fixed choices takes the one choice of several words the
     latest request names ("demand spikes" -> kind=demand_spike, "at risk" -> status=at_risk);
     a one-word choice ("low", "open") is an everyday word, and the model's own value stands."""
-    request = next((t.content for t in reversed(turns) if t.role == "user"), "").lower()
+    request = latest_request(turns)[0].lower()
     by_name = {spec.name: spec for spec in specs}
     out, notes = [], []
     for call in calls:
@@ -284,11 +291,10 @@ class ArgumentGuard:
         by_name = {spec.name: spec for spec in specs}
         call = reply.calls[0]
         spec = by_name.get(call.name)
-        request = next((t.content for t in reversed(turns) if t.role == "user"), "")
-        said = [m.kind for m in self.resolver.mentions(request)]
-        misfit = misfit_slot(call, spec, self.resolver, said) if spec else None
-        if misfit is None:
-            return reply
+        if spec is None or misfit_slot(call, spec, self.resolver) is None:
+            return reply  # the common case: every slot fits, no mention lookup needed
+        said = [m.kind for m in self.resolver.mentions(latest_request(turns)[0])]
+        misfit = misfit_slot(call, spec, self.resolver, said)
         named = named_kinds(call, spec, self.resolver) | {misfit[1]}
         fitting = [s.name for s in specs if s.name != call.name and takes(s, named)]
         if not fitting:

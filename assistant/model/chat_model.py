@@ -160,7 +160,8 @@ class StockpilotChatModel(BaseChatModel):
         done = object()
         result: dict = {}
 
-        known = {spec.name for spec in self._specs(tool_names)}
+        specs = self._specs(tool_names)
+        known = {spec.name for spec in specs}
 
         def work():
             hider = CallHider(
@@ -174,7 +175,7 @@ class StockpilotChatModel(BaseChatModel):
                     pieces.put(composed.text)
                     return
                 turns = to_turns(messages)
-                reply = self.backend.respond(turns, self._specs(tool_names), hider)
+                reply = self.backend.respond(turns, specs, hider)
                 hider.flush()
                 result["reply"] = without_runaway(answer_instead_of_repeating(turns, reply))
                 if result["reply"].text != reply.text and not result["reply"].stats.get("runaway"):

@@ -54,7 +54,8 @@ def ordinal(text: str) -> int | None:
     return ORDINALS[word] if word else int(match.group(3)) - 1
 
 
-def _latest_request(turns: Sequence[Turn]) -> tuple[str, int]:
+def latest_request(turns: Sequence[Turn]) -> tuple[str, int]:
+    """(the latest user turn's text, its index); ("", len(turns)) when there is none."""
     for i in range(len(turns) - 1, -1, -1):
         if turns[i].role == "user":
             return turns[i].content, i
@@ -108,7 +109,7 @@ def fill_slots(
     calls: list[Call], turns: Sequence[Turn], specs: Sequence[ToolSpec], resolver
 ) -> tuple[list[Call], list[str], list[str]]:
     """(calls, set notes, dropped notes) with every entity slot read from the user's words."""
-    request, at = _latest_request(turns)
+    request, at = latest_request(turns)
     mentions = resolver.mentions(request)
     row = ordinal(request)
     refers = row is not None or bool(_REFERENCE.search(request.lower()))
