@@ -19,6 +19,7 @@ import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 
 from tqdm import tqdm
@@ -26,6 +27,8 @@ from tqdm import tqdm
 from assistant import grounding
 from assistant.protocol import Call
 from finetune.data import Example
+from tools.arguments import arguments_of_kind
+from tools.periods import resolve_period
 from tools.registry import ToolError, agent_tools, validate_arguments
 
 FREE_TEXT_ARGUMENTS = {"query"}
@@ -42,14 +45,26 @@ def same_meaning(a: str, b: str, threshold: float = 0.6) -> bool:
     return len(wa & wb) / len(wa | wb) >= threshold
 
 
+# Periods are compared as the dates the tool reads from them ("in october" is "october"); any
+# fixed day serves, both sides are read against the same one.
+PERIOD_TODAY = date(2026, 11, 30)
+
+
 def normalised(call: Call) -> dict | None:
     """Arguments as the tool sees them (defaults filled, case and format normalised)."""
     try:
         request = validate_arguments(call.name, call.arguments)
     except ToolError:
         return None
-    values = request.model_dump()
-    return {k: (v.lower() if isinstance(v, str) else v) for k, v in values.items()}
+    values = {k: (v.lower() if isinstance(v, str) else v) for k, v in request.model_dump().items()}
+    for key in arguments_of_kind(type(request), "period"):
+        if isinstance(values[key], str):
+            try:
+                period = resolve_period(values[key], PERIOD_TODAY, key)
+            except ToolError:
+                continue
+            values[key] = (period.start, period.end)
+    return values
 
 
 def arguments_match(predicted: Call, expected: Call) -> bool:

@@ -346,6 +346,27 @@ REGISTERS["what_if"] = [
     ("what if {sku} demand {up} at {loc}", {}),
     ("what breaks if {sup} slips {slip}", {}),
     ("what if we get a promo spike on {prod}: demand {up}", {}),
+    # Second batch (stage 11): more shapes, so the held-out fifth is not the only unseen wording.
+    ("what if {po} shows up {slip} late", {}),
+    ("run a scenario where {sup} is {slip} behind", {}),
+    ("model {po} arriving {slip} late", {}),
+    ("{sup} running {slip} late, which skus suffer", {}),
+    ("what if {po} gets cancelled", {"cancel": True}),
+    ("scenario: {cat} demand {up}", {}),
+    ("if {sku} demand {up} {h} do we run out", {}),
+    ("test {prod} demand {down}", {}),
+    ("simulate {po} not arriving", {"cancel": True}),
+    ("what if {loc} loses {loss} of its stock to damage", {}),
+    ("what happens to {cat} if sales {down}", {}),
+    ("how bad is it if {sup} delivers {slip} late", {}),
+    ("assume {prod} demand {up} at {loc}: any stockouts", {}),
+    ("sim {po} slipping {slip}", {}),
+    ("if we lost {loss} of the stock in {loc} what happens", {}),
+    ("what if {sup} pulls all their open pos", {"cancel": True}),
+    ("re-run the projection with {po} {slip} late", {}),
+    ("stress test: {cat} demand {up} {h}", {}),
+    ("scenario where demand for {prod} {down}", {}),
+    ("suppose {sup} is {slip} late on everything", {}),
 ]
 # Sales and stock history (tools/history.py): {metric} a metric in words, {per} a past period
 # copied verbatim, {grp} a group-by.
@@ -370,6 +391,30 @@ REGISTERS["sales_history"] = [
     ("how many days was {prod} out of stock {per}", {"metric": "stockout_days"}),
     ("sold units {loc} {per}", {"metric": "units_sold"}),
     ("value of stock per warehouse", {"metric": "stock_value", "group_by": "location"}),
+    # Second batch (stage 11).
+    ("how many {prod} did we sell {per}", {"metric": "units_sold"}),
+    ("{metric} at {loc} {per}", {}),
+    ("sales {per} for {cat}", {"metric": "units_sold"}),
+    ("stock value {loc}", {"metric": "stock_value"}),
+    ("revenue from {sup} {per}", {"metric": "revenue"}),
+    ("top {n} sellers at {loc} {per}", {"metric": "units_sold", "group_by": "sku"}),
+    ("lost sales {cat} {per}", {"metric": "lost_sales"}),
+    ("how much is on hand in {cat}", {"metric": "stock_on_hand"}),
+    ("days out of stock for {sku} {per}", {"metric": "stockout_days"}),
+    ("revenue per site {per}", {"metric": "revenue", "group_by": "location"}),
+    ("units sold by supplier {per}", {"metric": "units_sold", "group_by": "supplier"}),
+    ("which categories sold the most {per}", {"metric": "units_sold", "group_by": "category"}),
+    ("what did {loc} sell {per}", {"metric": "units_sold"}),
+    ("inventory value by category", {"metric": "stock_value", "group_by": "category"}),
+    ("break down {metric} by {grp} {per}", {}),
+    ("daily units for {sku} {per}", {"metric": "units_sold", "group_by": "day"}),
+    ("revenue by month {per}", {"metric": "revenue", "group_by": "month"}),
+    ("how much stock do we have of {prod}", {"metric": "stock_on_hand"}),
+    ("missed sales from stockouts at {loc} {per}", {"metric": "lost_sales"}),
+    (
+        "{n} categories with the most stockout days {per}",
+        {"metric": "stockout_days", "group_by": "category"},
+    ),
 ]
 PERIODS = ["last week", "last month", "yesterday", "in october", "2026-11", "the last 30 days"]
 PERIODS += ["this year", "q3", "last quarter", "since monday", "in september", "2026-10"]
@@ -392,6 +437,17 @@ REGISTERS["briefing"] = [
     ("start of day overview", {}),
     ("what's on fire this morning", {}),
     ("today's briefing", {}),
+    # Second batch (stage 11).
+    ("overview for today", {}),
+    ("morning summary", {}),
+    ("what's the situation today", {}),
+    ("give me the morning report", {}),
+    ("daily briefing please", {}),
+    ("catch me up on today", {}),
+    ("status report for this morning", {}),
+    ("top priorities today?", {}),
+    ("run the briefing", {}),
+    ("quick rundown before standup", {}),
 ]
 
 SLIPS = [("a week", 7), ("another week", 7), ("2 weeks", 14), ("3 days", 3), ("5 days", 5)]

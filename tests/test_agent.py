@@ -481,7 +481,7 @@ def test_the_app_backend_is_guarded(tmp_path):
 def test_horizons_are_read_from_the_request_words_the_data_teaches():
     import random
 
-    from assistant.model.argument_guard import resolve_horizons
+    from assistant.model.argument_guard import resolve_settings
     from assistant.protocol import Call, Turn
     from finetune.data import HORIZONS, fill_slot
     from finetune.entities import entity_pools
@@ -501,10 +501,61 @@ def test_horizons_are_read_from_the_request_words_the_data_teaches():
     assert horizon_days("stockouts next wk?") == 7  # staff shorthand, unseen in the data
 
     turns = [Turn("user", "stockouts in the next 9 weeks at Lyon")]
-    calls, changed = resolve_horizons(
+    calls, changed = resolve_settings(
         [Call("stockout_risk", {"horizon_days": 28, "location": "Lyon"})], turns, agent_tools()
     )
     assert calls[0].arguments == {"horizon_days": 63, "location": "Lyon"}
     assert changed == ["stockout_risk.horizon_days=63"]
-    calls, changed = resolve_horizons([Call("plan_routes", {})], turns, agent_tools())
+    calls, changed = resolve_settings([Call("plan_routes", {})], turns, agent_tools())
     assert calls[0].arguments == {} and not changed  # no horizon argument to set
+
+
+def test_what_if_changes_shares_and_delays_are_read_from_the_words_the_data_teaches():
+    from assistant.model.argument_guard import resolve_settings
+    from assistant.protocol import Call, Turn
+    from finetune.registers import DOWNS, LOSSES, SLIPS, UPS
+    from tools.changes import delay_days, percent_change, share_lost
+    from tools.registry import agent_tools
+
+    for surface, change in UPS + DOWNS:
+        assert percent_change(f"what if demand {surface}").value == change, surface
+    for surface, share in LOSSES:
+        assert share_lost(f"simulate HAM losing {surface} of its stock").value == share, surface
+    for surface, days in SLIPS:
+        assert delay_days(f"what if PO-4512 is {surface} late").value == days, surface
+    assert percent_change("demand up 20% at BER and down 10% at HAM") is None  # two changes
+    assert percent_change("forecast SKU-00042 for 2 weeks") is None
+
+    def settled(request: str, arguments: dict) -> dict:
+        calls, _ = resolve_settings(
+            [Call("what_if", arguments)], [Turn("user", request)], agent_tools()
+        )
+        return calls[0].arguments
+
+    # the model's wrong arithmetic is mended; the horizon does not take the change or the delay
+    assert settled(
+        "what if garden demand triples", {"category": "garden", "demand_change_pct": 3}
+    ) == {
+        "category": "garden",
+        "demand_change_pct": 200,
+    }
+    assert settled(
+        "what if toys demand drops by a quarter", {"category": "toys", "demand_change_pct": 25}
+    ) == {"category": "toys", "demand_change_pct": -25}
+    assert settled(
+        "what if Bergland slips another week", {"supplier": "Bergland", "slip_days": 1}
+    ) == {
+        "supplier": "Bergland",
+        "slip_days": 7,
+    }
+    assert settled(
+        "what if PO-4512 is 10 days late, stockouts in the next 3 weeks",
+        {"po_number": "PO-4512", "slip_days": 3, "horizon_days": 28},
+    ) == {"po_number": "PO-4512", "slip_days": 10, "horizon_days": 21}
+    # an argument the model did not set stays unset: the model picks the edit
+    assert settled(
+        "what if we lose half the stock at HAM", {"location": "HAM", "stock_loss_pct": 5}
+    ) == {
+        "location": "HAM",
+        "stock_loss_pct": 50,
+    }

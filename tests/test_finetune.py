@@ -229,6 +229,12 @@ def test_argument_match_normalises_case_defaults_and_free_text():
     assert not arguments_match(
         Call("search_sops", {"query": "returns"}), Call("search_sops", {"query": "safety stock"})
     )
+    # a period is the dates the tool reads from it
+    history = lambda period: Call("sales_history", {"metric": "revenue", "period": period})  # noqa: E731
+    assert arguments_match(history("october"), history("in october"))
+    assert arguments_match(history("2026-10"), history("in october"))
+    assert not arguments_match(history("last week"), history("last month"))
+    assert not arguments_match(history("last week"), history(None))
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,20 @@ def _blank_to_none(value):
 # training data and the evaluation all read an argument's kind from its type, never from
 # lists of argument names.
 EntityKind = Literal[
-    "sku", "location", "category", "supplier", "po", "alert", "date", "horizon", "count", "text"
+    "sku",
+    "location",
+    "category",
+    "supplier",
+    "po",
+    "alert",
+    "date",
+    "period",  # a span of history ("last week", "2026-10")
+    "horizon",
+    "count",
+    "text",
+    "change",  # a signed percent change ("doubles" +100), read from words (tools.changes)
+    "share",  # a share lost, percent ("half" 50)
+    "delay",  # days later ("another week" 7)
 ]
 ENTITY_KINDS: tuple[str, ...] = get_args(EntityKind)
 
@@ -158,5 +171,5 @@ Period = Annotated[
     str | None,
     BeforeValidator(_blank_to_none),
     Field(None, max_length=60, description="past period in words or dates: 'last week', '2026-11'"),
-    Names("date"),
+    Names("period"),
 ]

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from tools.arguments import Category, HorizonDays, Location, PoNumber, Sku, Supplier
+from tools.arguments import Category, HorizonDays, Location, Names, PoNumber, Sku, Supplier
 from tools.registry import Evidence, Request, ToolContext, ToolError, ToolResult, tool
 from tools.store import Store
 from tools.supply import OPEN_STATUSES, Outlook, Projection, arrivals, load_outlook, project
@@ -40,19 +41,25 @@ class WhatIfRequest(Request):
 
     po_number: PoNumber | None = None
     supplier: Supplier = None
-    slip_days: int | None = Field(
-        None, ge=-84, le=84, description="days the PO (or the supplier's open POs) arrive later"
-    )
+    slip_days: Annotated[
+        int | None,
+        Field(ge=-84, le=84, description="days the PO (or the supplier's open POs) arrive later"),
+        Names("delay"),
+    ] = None
     cancel: bool = Field(False, description="the PO (or the supplier's open POs) never arrive")
-    demand_change_pct: float | None = Field(
-        None, ge=-100, le=1000, description="demand change in percent: 100 doubles, -50 halves"
-    )
+    demand_change_pct: Annotated[
+        float | None,
+        Field(ge=-100, le=1000, description="demand change in percent: 100 doubles, -50 halves"),
+        Names("change"),
+    ] = None
     window_days: int | None = Field(
         None, ge=1, le=84, description="days from today the demand change lasts (default: all)"
     )
-    stock_loss_pct: float | None = Field(
-        None, gt=0, le=100, description="share of on-hand stock the location loses, percent"
-    )
+    stock_loss_pct: Annotated[
+        float | None,
+        Field(gt=0, le=100, description="share of on-hand stock the location loses, percent"),
+        Names("share"),
+    ] = None
     sku: Sku | None = None
     category: Category = None
     location: Location = None

@@ -46,15 +46,17 @@ from assistant.model.slots import (
     resolved_key,
 )
 from assistant.protocol import Call, Turn
-from tools.arguments import arguments_of_kind, entity_kind
+from tools.arguments import ENTITY_KINDS, arguments_of_kind, entity_kind
+from tools.changes import delay_days, percent_change, share_lost, without
 from tools.horizons import AMOUNT, horizon_days
 from tools.registry import ToolSpec, failed
 
 # Kinds of argument checked against the conversation: entities, and the settings only the user
 # chooses (how many rows, vans, kg, which day), looked up in the user's words and earlier calls,
 # not in tool results. Of those, counts: "36 days" is a duration, not a count.
-CHECKED_KINDS = {"sku", "location", "category", "supplier", "po", "alert", "date", "count"}
-USER_CHOSEN_KINDS = {"date", "count"}
+# Not checked: values computed from words (horizons, changes, shares, delays) and free text.
+CHECKED_KINDS = set(ENTITY_KINDS) - {"horizon", "change", "share", "delay", "text"}
+USER_CHOSEN_KINDS = {"date", "period", "count"}
 
 
 def _squash(text: str) -> str:
@@ -86,23 +88,42 @@ def mentioned(value, text: str) -> bool:
     return bool(code) and code.group(1) in re.findall(r"\d+", text)
 
 
-def resolve_horizons(
+# Settings read from the latest request's words (tools.changes), in this order; a reader's span
+# is blanked for the ones after it where the call sets its argument, so in a what-if "drops by
+# a quarter" is a change, not an 84-day horizon, and "slips a week" a delay, not a horizon.
+READERS = {"change": percent_change, "share": share_lost, "delay": delay_days}
+
+
+def resolve_settings(
     calls: list[Call], turns: Sequence[Turn], specs: Sequence[ToolSpec], today=None
 ) -> tuple[list[Call], list[str]]:
-    """Set the horizon from the latest request's words where it names one horizon."""
+    """Set the changes, shares lost and delays the latest request names on the arguments of
+    those kinds the model set, and the horizon it names on every horizon argument."""
     request, _ = latest_request(turns)
-    days = horizon_days(request, today)
-    if days is None:
-        return calls, []
     by_name = {spec.name: spec for spec in specs}
     resolved, changed = [], []
     for call in calls:
         spec = by_name.get(call.name)
-        for key in arguments_of_kind(spec.request, "horizon") if spec else []:
-            if call.arguments.get(key) != days:
-                changed.append(f"{call.name}.{key}={days}")
-                call = Call(call.name, {**call.arguments, key: days})
-        resolved.append(call)
+        if spec is None:
+            resolved.append(call)
+            continue
+        text, arguments = request, dict(call.arguments)
+        for kind, read in READERS.items():
+            keys = [k for k in arguments_of_kind(spec.request, kind) if k in arguments]
+            found = read(text) if keys else None
+            if found is not None:
+                text = without(text, found)
+                value = int(found.value) if found.value == int(found.value) else found.value
+                arguments |= {key: value for key in keys}
+        days = horizon_days(text, today)
+        if days is not None:
+            arguments |= {key: days for key in arguments_of_kind(spec.request, "horizon")}
+        changed += [
+            f"{call.name}.{key}={value}"
+            for key, value in arguments.items()
+            if call.arguments.get(key, object()) != value
+        ]
+        resolved.append(Call(call.name, arguments))
     return resolved, changed
 
 
@@ -275,7 +296,7 @@ class ArgumentGuard:
             if self.resolver is not None:
                 calls, filled, misplaced = fill_slots(calls, turns, specs, self.resolver)
                 today = self.resolver.store.today()
-            reply.calls, horizons = resolve_horizons(calls, turns, specs, today)
+            reply.calls, horizons = resolve_settings(calls, turns, specs, today)
             dropped = dropped + invalid + misplaced
             resolved = renamed + mended + filled + horizons
             if dropped or resolved:  # kept so the evaluation can score the model alone too

@@ -1,0 +1,125 @@
+"""Changes in words -> numbers, the one definition of them: a signed percent change ("doubles"
++100, "triples" +200, "halves" -50, "drops 30%" -30, "is cut by a quarter" -25), a share lost
+("lose half of the stock" 50, "a fire destroys a third" 33) and a delay ("slips another week" 7,
+"2 weeks late" 14).
+
+The argument guard sets a what-if's settings from these, as it sets horizons: multiplying out
+"triples" is arithmetic a 135M model gets wrong. Each reader returns the value and the span of
+the text it read, so the horizon reader does not take "a quarter" (a fraction) for 84 days or
+"a week late" (a delay) for a seven-day horizon. A text naming two different values names none.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tools.horizons import AMOUNT, UNIT_DAYS, WORD_NUMBERS
+
+FACTORS = {  # a multiple of today's demand, as a percent change
+    r"doubl(?:es?|ed|ing)|twice|2x": 100,
+    r"tripl(?:es?|ed|ing)|3x": 200,
+    r"quadrupl(?:es?|ed|ing)|4x": 300,
+    r"halv(?:es?|ed|ing)": -50,
+}
+FRACTIONS = {"half": 50, "a third": 33, "one third": 33, "two thirds": 67, "a quarter": 25}
+FRACTIONS |= {"one quarter": 25, "three quarters": 75, "a tenth": 10}
+LOST_ALL = {"all": 100, "everything": 100}  # of a site's stock, not of a demand change
+_NUMBER = r"(?<![\w.-])(\d+(?:\.\d+)?)\s*(?:%|percent\b|pct\b|per cent\b)"
+
+
+def _amounts(fractions: dict[str, float]) -> re.Pattern:
+    words = "|".join(sorted(fractions, key=len, reverse=True))
+    return re.compile(rf"{_NUMBER}|\b({words})\b")
+
+
+CHANGE_AMOUNT, LOST_AMOUNT = _amounts(FRACTIONS), _amounts(FRACTIONS | LOST_ALL)
+UP = r"up|rises?|rising|rose|grows?|growing|grew|increases?|increased|jumps?|jumped|spikes?|"
+UP += r"climbs?|boost(?:ed|s)?|higher|more|plus|gains?|surges?"
+DOWN = r"down|drops?|dropped|falls?|fell|cut|decreases?|decreased|declines?|declined|lower|less|"
+DOWN += r"shrinks?|reduced?|slumps?|minus|dips?|sinks?|loses?|lost"
+_UP, _DOWN = re.compile(rf"\b(?:{UP})\b|\+\s*$"), re.compile(rf"\b(?:{DOWN})\b|-\s*$")
+_FACTORS = [(re.compile(rf"\b(?:{pattern})\b"), change) for pattern, change in FACTORS.items()]
+LATE = re.compile(
+    r"\b(?:late|later|slips?|slipped|slipping|delay(?:s|ed)?|behind|push(?:es|ed)?(?: back)?|"
+    r"overdue|postponed?)\b"
+)
+_SPAN = 24  # characters between a direction or delay word and its amount
+
+
+@dataclass(frozen=True)
+class Read:
+    value: float
+    span: tuple[int, int]
+
+
+def percent_change(text: str) -> Read | None:
+    """The one signed percent change ``text`` names: a factor ("doubles") or an amount with a
+    direction before it or right after it ("drops 30%", "30% more")."""
+    low = text.lower()
+    found = [Read(change, m.span()) for pattern, change in _FACTORS for m in pattern.finditer(low)]
+    for m in CHANGE_AMOUNT.finditer(low):
+        amount = float(m.group(1)) if m.group(1) else FRACTIONS[m.group(2)]
+        before, after = low[max(0, m.start() - _SPAN) : m.start()], low[m.end() : m.end() + 12]
+        sign = _direction(before, after)
+        if sign and amount:
+            found.append(Read(sign * amount, m.span()))
+    return _one(found)
+
+
+def share_lost(text: str) -> Read | None:
+    """The one share (percent, 0-100] of something ``text`` says is lost: "20%", "half", "all"."""
+    found = [
+        Read(float(m.group(1)) if m.group(1) else (FRACTIONS | LOST_ALL)[m.group(2)], m.span())
+        for m in LOST_AMOUNT.finditer(text.lower())
+    ]
+    return _one([r for r in found if 0 < r.value <= 100])
+
+
+def delay_days(text: str) -> Read | None:
+    """The one delay ``text`` names: a duration next to a word of lateness ("a week late",
+    "slips 3 days", "delayed by a fortnight")."""
+    # "another week", "an extra week": one week, with the text's spans kept
+    low = re.sub(r"\b(?:another|an extra|one more)\b", lambda m: "a".ljust(len(m[0])), text.lower())
+    found = []
+    durations = [(m, _days(m.group(1), m.group(2))) for m in AMOUNT.finditer(low)]
+    durations += [(m, 14) for m in re.finditer(r"\b(?:a\s+)?fortnight\b", low)]
+    for m, days in durations:
+        near = low[max(0, m.start() - _SPAN) : m.end() + _SPAN]
+        if LATE.search(near):
+            found.append(Read(float(days), m.span()))
+    return _one(found)
+
+
+def without(text: str, *reads: Read | None) -> str:
+    """``text`` with the spans of ``reads`` blanked, for the readers that come after."""
+    for read in reads:
+        if read is not None:
+            start, end = read.span
+            text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def _days(amount: str, unit: str) -> int:
+    n = int(amount) if amount.isdigit() else WORD_NUMBERS[amount]
+    return n * UNIT_DAYS[unit.rstrip("s")]
+
+
+def _direction(before: str, after: str) -> int:
+    """+1 / -1 from the nearest direction word before the amount, else right after it."""
+    ups, downs = list(_UP.finditer(before)), list(_DOWN.finditer(before))
+    last_up = ups[-1].end() if ups else -1
+    last_down = downs[-1].end() if downs else -1
+    if last_up != last_down:
+        return 1 if last_up > last_down else -1
+    head = after.split()[:1]
+    if head and _UP.fullmatch(head[0]):
+        return 1
+    if head and _DOWN.fullmatch(head[0]):
+        return -1
+    return 0
+
+
+def _one(found: list[Read]) -> Read | None:
+    values = {round(r.value, 6) for r in found}
+    return found[0] if len(values) == 1 else None
