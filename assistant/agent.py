@@ -354,11 +354,13 @@ class Assistant:
 def build_backend(settings, guard: bool = True, resolver=None):
     """The configured backend (rules / endpoint / embedded or local folder + adapter) behind
     the argument guard, which reads entity slots from the user's words with ``resolver``
-    (the workspace's tools.resolver); the agent and the evaluation both use this, so they
-    always score what the app runs (``guard=False`` measures the model alone)."""
+    (the workspace's tools.resolver); the model reads staff shorthand spelled out. The agent and
+    the evaluation both use this, so they always score what the app runs (``guard=False``
+    measures the model alone, on the same spelled-out words)."""
     from assistant.model.argument_guard import ArgumentGuard
+    from assistant.model.staff_words import StaffWords
 
-    backend = _model_backend(settings)
+    backend = StaffWords(_model_backend(settings))
     return ArgumentGuard(backend, resolver) if guard else backend
 
 

@@ -191,3 +191,26 @@ def test_an_empty_choice_takes_the_one_choice_the_request_names(request_text, ca
 
     (out,), _ = choices_said([call], [Turn("user", request_text)], SPECS)
     assert out.arguments == {**call.arguments, **expected}
+
+
+def test_the_model_reads_staff_shorthand_spelled_out_and_the_guard_reads_the_users_words(store):
+    from assistant.model.staff_words import StaffWords, spelled_out
+
+    assert spelled_out("fcst SKU-00042 BER 4 wks") == "forecast SKU-00042 BER 4 weeks"
+    assert spelled_out("how many trucks tmrw, soh at wh HAM?") == (
+        "how many vans tomorrow, stock on hand at warehouse HAM?"
+    )
+    # never inside a code or a joined word
+    assert spelled_out("SS-100 and PO-4512/inv.pdf") == "SS-100 and PO-4512/inv.pdf"
+    assert spelled_out("ss for sku 88") == "safety stock for sku 88"
+
+    backend = ScriptedBackend('<tool_call>forecast_demand {"sku": "SKU-00042"}</tool_call>')
+    guard = ArgumentGuard(StaffWords(backend), store.resolver)
+    turns = [Turn("user", "fcst SKU-00042 BER next 3 wks")]
+    reply = guard.respond(turns, SPECS)
+    assert "forecast SKU-00042 BER next 3 weeks" in backend.prompts[-1]
+    assert "fcst" not in backend.prompts[-1]
+    assert turns[0].content == "fcst SKU-00042 BER next 3 wks"  # the user's turn is untouched
+    # the guard still sets the horizon and the site from the request
+    assert reply.calls[0].arguments["horizon_days"] == 21
+    assert reply.calls[0].arguments["location"].startswith("Berlin")

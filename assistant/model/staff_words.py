@@ -1,0 +1,96 @@
+"""Staff shorthand spelled out for the model: "fcst" is "forecast", "soh" "stock on hand", "oos"
+"out of stock", "trucks" "vans".
+
+Planners write in the trade's abbreviations; the small model learnt the tools from the words of
+their descriptions and of the training data. The model's copy of the user's turns has each
+shorthand word replaced by those words; everything else (the argument guard's readers, the
+resolver, grounding, the transcript) keeps the user's own text. Only whole words are replaced,
+never part of a code ("SS-100", "HTB646-D") or a name: a word joined to a digit, hyphen, dot or
+slash is left alone, and no shorthand here is a site, supplier or category name of the demo data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from assistant.protocol import Turn
+
+SHORTHAND = {
+    # forecasts, stock and replenishment
+    "fcst": "forecast",
+    "fcast": "forecast",
+    "frcst": "forecast",
+    "fcsts": "forecasts",
+    "proj": "projection",
+    "inv": "inventory",
+    "stk": "stock",
+    "soh": "stock on hand",
+    "oos": "out of stock",
+    "qty": "quantity",
+    "qtys": "quantities",
+    "rop": "reorder point",
+    "ss": "safety stock",
+    "repl": "replenishment",
+    "replen": "replenishment",
+    "lt": "lead time",
+    "avg": "average",
+    # purchasing and suppliers
+    "supp": "supplier",
+    "supps": "suppliers",
+    "vendor": "supplier",
+    "vendors": "suppliers",
+    "otif": "on time in full",
+    # sites and transport
+    "wh": "warehouse",
+    "whs": "warehouses",
+    "whse": "warehouse",
+    "truck": "van",
+    "trucks": "vans",
+    "lorry": "van",
+    "lorries": "vans",
+    # time
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "tdy": "today",
+    "yday": "yesterday",
+    "wk": "week",
+    "wks": "weeks",
+    "mth": "month",
+    "mths": "months",
+    "eow": "end of week",
+    "eom": "end of month",
+    # chat
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "subs": "substitutes",
+    "alts": "alternatives",
+    "recs": "recommendations",
+}
+_WORD = re.compile(
+    r"(?<![\w./-])(" + "|".join(sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/-]|\.\w)",
+    re.IGNORECASE,
+)
+
+
+def spelled_out(text: str) -> str:
+    """``text`` with each shorthand word replaced by its words."""
+    return _WORD.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
+
+
+class StaffWords:
+    """Wraps a backend: the model reads the user's turns with shorthand spelled out."""
+
+    def __init__(self, backend):
+        self.backend = backend
+
+    def __getattr__(self, name):  # name, loaded, chooses_tools, ... of the wrapped backend
+        return getattr(self.backend, name)
+
+    def respond(self, turns: Sequence[Turn], specs, on_token=None, **options):
+        seen = [
+            replace(t, content=spelled_out(t.content)) if t.role == "user" else t for t in turns
+        ]
+        return self.backend.respond(seen, specs, on_token, **options)
