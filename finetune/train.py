@@ -18,6 +18,7 @@ import torch
 from tqdm import tqdm
 
 from assistant.model.backends import protocol_prompt
+from assistant.model.staff_words import model_view
 from assistant.protocol import IM_END, Turn, render_turn, system_prompt, turn_body
 from finetune.data import Example, load_split
 from tools.registry import agent_tools
@@ -153,7 +154,8 @@ def encode(
     example: Example, tokenizer, prefix_len: int, max_tokens: int
 ) -> tuple[list[int], list[int]] | None:
     """Token ids after the system prefix, and labels that are -100 except on the target turn."""
-    prompt = protocol_prompt(example.context, agent_tools())  # the app's own prompt builder
+    # the app's own prompt builder, over the turns as the app's model reads them
+    prompt = protocol_prompt(model_view(example.context), agent_tools())
     target = turn_body(example.target) + IM_END
     prompt_ids = tokenizer(prompt).input_ids[prefix_len:]
     target_ids = tokenizer(target, add_special_tokens=False).input_ids

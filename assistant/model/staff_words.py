@@ -4,9 +4,11 @@
 Planners write in the trade's abbreviations; the small model learnt the tools from the words of
 their descriptions and of the training data. The model's copy of the user's turns has each
 shorthand word replaced by those words; everything else (the argument guard's readers, the
-resolver, grounding, the transcript) keeps the user's own text. Only whole words are replaced,
-never part of a code ("SS-100", "HTB646-D") or a name: a word joined to a digit, hyphen, dot or
-slash is left alone, and no shorthand here is a site, supplier or category name of the demo data.
+resolver, grounding, the transcript) keeps the user's own text. Training prompts are built from
+the same view (``model_view``), so a later stage learns the words the app shows it. Only whole
+words are replaced, never part of a code ("SS-100", "HTB646-D") or a name: a word joined to a
+digit, hyphen, dot or slash is left alone, and no shorthand here is a site, supplier or category
+name of the demo data.
 """
 
 from __future__ import annotations
@@ -80,6 +82,11 @@ def spelled_out(text: str) -> str:
     return _WORD.sub(lambda m: SHORTHAND[m.group(1).lower()], text)
 
 
+def model_view(turns: Sequence[Turn]) -> list[Turn]:
+    """The turns as the model reads them, in the app and in training alike."""
+    return [replace(t, content=spelled_out(t.content)) if t.role == "user" else t for t in turns]
+
+
 class StaffWords:
     """Wraps a backend: the model reads the user's turns with shorthand spelled out."""
 
@@ -90,7 +97,4 @@ class StaffWords:
         return getattr(self.backend, name)
 
     def respond(self, turns: Sequence[Turn], specs, on_token=None, **options):
-        seen = [
-            replace(t, content=spelled_out(t.content)) if t.role == "user" else t for t in turns
-        ]
-        return self.backend.respond(seen, specs, on_token, **options)
+        return self.backend.respond(model_view(turns), specs, on_token, **options)
