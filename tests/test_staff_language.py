@@ -193,24 +193,32 @@ def test_an_empty_choice_takes_the_one_choice_the_request_names(request_text, ca
     assert out.arguments == {**call.arguments, **expected}
 
 
-def test_the_model_reads_staff_shorthand_spelled_out_and_the_guard_reads_the_users_words(store):
-    from assistant.model.staff_words import StaffWords, spelled_out
+def test_the_model_reads_shorthand_it_never_learnt_spelled_out_and_the_user_turn_stays(store):
+    import json
+    from pathlib import Path
 
-    assert spelled_out("fcst SKU-00042 BER 4 wks") == "forecast SKU-00042 BER 4 weeks"
-    assert spelled_out("how many trucks tmrw, soh at wh HAM?") == (
-        "how many vans tomorrow, stock on hand at warehouse HAM?"
-    )
-    # never inside a code or a joined word
-    assert spelled_out("SS-100 and PO-4512/inv.pdf") == "SS-100 and PO-4512/inv.pdf"
-    assert spelled_out("ss for sku 88") == "safety stock for sku 88"
+    from assistant.model.staff_words import _WORD, StaffWords, spelled_out
 
-    backend = ScriptedBackend('<tool_call>forecast_demand {"sku": "SKU-00042"}</tool_call>')
+    assert spelled_out("soh at HAM tmrw plz") == "stock on hand at HAM tomorrow please"
+    assert spelled_out("how many lorries next wk") == "how many vans next week"
+    # never inside a code or a joined word, and words the model learnt stay as written
+    assert spelled_out("INV-100, inv.pdf and fcst pls") == "INV-100, inv.pdf and fcst pls"
+    # no entry is a word of the training requests: the model read those as they are
+    train = Path(__file__).parents[1] / "finetune" / "generated" / "train.jsonl"
+    users = [
+        t["content"]
+        for line in train.read_text().splitlines()
+        for t in json.loads(line)["context"]
+        if t["role"] == "user"
+    ]
+    assert not [m.group(0) for text in users for m in _WORD.finditer(text)]
+
+    backend = ScriptedBackend('<tool_call>stock_projection {"sku": "SKU-00042"}</tool_call>')
     guard = ArgumentGuard(StaffWords(backend), store.resolver)
-    turns = [Turn("user", "fcst SKU-00042 BER next 3 wks")]
+    turns = [Turn("user", "soh SKU-00042 BER next 3 wks")]
     reply = guard.respond(turns, SPECS)
-    assert "forecast SKU-00042 BER next 3 weeks" in backend.prompts[-1]
-    assert "fcst" not in backend.prompts[-1]
-    assert turns[0].content == "fcst SKU-00042 BER next 3 wks"  # the user's turn is untouched
+    assert "stock on hand SKU-00042 BER next 3 wks" in backend.prompts[-1]
+    assert turns[0].content == "soh SKU-00042 BER next 3 wks"  # the user's turn is untouched
     # the guard still sets the horizon and the site from the request
     assert reply.calls[0].arguments["horizon_days"] == 21
     assert reply.calls[0].arguments["location"].startswith("Berlin")

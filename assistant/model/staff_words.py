@@ -1,5 +1,5 @@
-"""Staff shorthand spelled out for the model: "fcst" is "forecast", "soh" "stock on hand", "oos"
-"out of stock", "trucks" "vans".
+"""Staff shorthand the model never read, spelled out for it: "soh" is "stock on hand", "tmrw"
+"tomorrow", "lorries" "vans".
 
 Planners write in the trade's abbreviations; the small model learnt the tools from the words of
 their descriptions and of the training data. The model's copy of the user's turns has each
@@ -19,55 +19,35 @@ from dataclasses import replace
 
 from assistant.protocol import Turn
 
+# Only words the training data never has: the model learnt "fcst", "pls", "vendor", "trucks",
+# "rop" and "ss" as they are, and on our own held-out requests spelling those out lost more than
+# it won (docs/benchmarks.md); a test pins that no entry occurs in the training requests.
 SHORTHAND = {
-    # forecasts, stock and replenishment
-    "fcst": "forecast",
-    "fcast": "forecast",
     "frcst": "forecast",
     "fcsts": "forecasts",
-    "proj": "projection",
     "inv": "inventory",
     "stk": "stock",
     "soh": "stock on hand",
-    "oos": "out of stock",
-    "qty": "quantity",
     "qtys": "quantities",
-    "rop": "reorder point",
-    "ss": "safety stock",
     "repl": "replenishment",
     "replen": "replenishment",
-    "lt": "lead time",
     "avg": "average",
-    # purchasing and suppliers
     "supp": "supplier",
     "supps": "suppliers",
-    "vendor": "supplier",
-    "vendors": "suppliers",
-    "otif": "on time in full",
-    # sites and transport
-    "wh": "warehouse",
     "whs": "warehouses",
     "whse": "warehouse",
-    "truck": "van",
-    "trucks": "vans",
     "lorry": "van",
     "lorries": "vans",
-    # time
     "tmrw": "tomorrow",
     "tmr": "tomorrow",
     "tdy": "today",
     "yday": "yesterday",
     "wk": "week",
-    "wks": "weeks",
     "mth": "month",
     "mths": "months",
     "eow": "end of week",
     "eom": "end of month",
-    # chat
-    "pls": "please",
     "plz": "please",
-    "thx": "thanks",
-    "subs": "substitutes",
     "alts": "alternatives",
     "recs": "recommendations",
 }
