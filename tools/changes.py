@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tools.horizons import AMOUNT, UNIT_DAYS, WORD_NUMBERS
+from tools.horizons import AMOUNT, amount_days
 
 FACTORS = {  # a multiple of today's demand, as a percent change
     r"doubl(?:es?|ed|ing)|twice|2x": 100,
@@ -33,7 +33,8 @@ def _amounts(fractions: dict[str, float]) -> re.Pattern:
     return re.compile(rf"{_NUMBER}|\b({words})\b")
 
 
-CHANGE_AMOUNT, LOST_AMOUNT = _amounts(FRACTIONS), _amounts(FRACTIONS | LOST_ALL)
+LOST_FRACTIONS = FRACTIONS | LOST_ALL
+CHANGE_AMOUNT, LOST_AMOUNT = _amounts(FRACTIONS), _amounts(LOST_FRACTIONS)
 UP = r"up|rises?|rising|rose|grows?|growing|grew|increases?|increased|jumps?|jumped|spikes?|"
 UP += r"climbs?|boost(?:ed|s)?|higher|more|plus|gains?|surges?"
 DOWN = r"down|drops?|dropped|falls?|fell|cut|decreases?|decreased|declines?|declined|lower|less|"
@@ -52,6 +53,16 @@ class Read:
     value: float
     span: tuple[int, int]
 
+    @property
+    def number(self) -> int | float:
+        """The value as an argument takes it: 200, not 200.0."""
+        return int(self.value) if float(self.value).is_integer() else self.value
+
+
+def _amount(match: re.Match, fractions: dict[str, float]) -> float:
+    """The percent a CHANGE_AMOUNT / LOST_AMOUNT match names: "30%" 30, "a third" 33."""
+    return float(match.group(1)) if match.group(1) else fractions[match.group(2)]
+
 
 def percent_change(text: str) -> Read | None:
     """The one signed percent change ``text`` names: a factor ("doubles") or an amount with a
@@ -59,7 +70,7 @@ def percent_change(text: str) -> Read | None:
     low = text.lower()
     found = [Read(change, m.span()) for pattern, change in _FACTORS for m in pattern.finditer(low)]
     for m in CHANGE_AMOUNT.finditer(low):
-        amount = float(m.group(1)) if m.group(1) else FRACTIONS[m.group(2)]
+        amount = _amount(m, FRACTIONS)
         before, after = low[max(0, m.start() - _SPAN) : m.start()], low[m.end() : m.end() + 12]
         sign = _direction(before, after)
         if sign and amount:
@@ -69,10 +80,7 @@ def percent_change(text: str) -> Read | None:
 
 def share_lost(text: str) -> Read | None:
     """The one share (percent, 0-100] of something ``text`` says is lost: "20%", "half", "all"."""
-    found = [
-        Read(float(m.group(1)) if m.group(1) else (FRACTIONS | LOST_ALL)[m.group(2)], m.span())
-        for m in LOST_AMOUNT.finditer(text.lower())
-    ]
+    found = [Read(_amount(m, LOST_FRACTIONS), m.span()) for m in LOST_AMOUNT.finditer(text.lower())]
     return _one([r for r in found if 0 < r.value <= 100])
 
 
@@ -82,7 +90,7 @@ def delay_days(text: str) -> Read | None:
     # "another week", "an extra week": one week, with the text's spans kept
     low = re.sub(r"\b(?:another|an extra|one more)\b", lambda m: "a".ljust(len(m[0])), text.lower())
     found = []
-    durations = [(m, _days(m.group(1), m.group(2))) for m in AMOUNT.finditer(low)]
+    durations = [(m, amount_days(m.group(1), m.group(2))) for m in AMOUNT.finditer(low)]
     durations += [(m, 14) for m in re.finditer(r"\b(?:a\s+)?fortnight\b", low)]
     for m, days in durations:
         near = low[max(0, m.start() - _SPAN) : m.end() + _SPAN]
@@ -91,18 +99,10 @@ def delay_days(text: str) -> Read | None:
     return _one(found)
 
 
-def without(text: str, *reads: Read | None) -> str:
-    """``text`` with the spans of ``reads`` blanked, for the readers that come after."""
-    for read in reads:
-        if read is not None:
-            start, end = read.span
-            text = text[:start] + " " * (end - start) + text[end:]
-    return text
-
-
-def _days(amount: str, unit: str) -> int:
-    n = int(amount) if amount.isdigit() else WORD_NUMBERS[amount]
-    return n * UNIT_DAYS[unit.rstrip("s")]
+def without(text: str, read: Read) -> str:
+    """``text`` with the span ``read`` took blanked, for the readers that come after."""
+    start, end = read.span
+    return text[:start] + " " * (end - start) + text[end:]
 
 
 def _direction(before: str, after: str) -> int:

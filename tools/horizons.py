@@ -66,6 +66,12 @@ NAMED = [
 ]
 
 
+def amount_days(amount: str, unit: str) -> int:
+    """Days in the (amount, unit) of an AMOUNT match: ("3", "weeks") is 21, ("a", "day") 1."""
+    n = int(amount) if amount.isdigit() else WORD_NUMBERS[amount]
+    return n * UNIT_DAYS[unit.rstrip("s")]
+
+
 def _until(today: date, weekday: int) -> int:
     """Days to the coming ``weekday`` (a week when it is today)."""
     return (weekday - today.weekday()) % 7 or 7
@@ -101,10 +107,7 @@ def horizon_days(text: str, today: date | None = None) -> int | None:
     date; the calendar's by default). None: none, several different ones, or one beyond the
     forecasts' reach."""
     text, today = text.lower(), today or date.today()
-    found = set()
-    for amount, unit in AMOUNT.findall(text):
-        n = int(amount) if amount.isdigit() else WORD_NUMBERS[amount]
-        found.add(n * UNIT_DAYS[unit.rstrip("s")])
+    found = {amount_days(amount, unit) for amount, unit in AMOUNT.findall(text)}
     if not found:
         for match in _WEEKDAY.finditer(text):
             day = next(i for i, w in enumerate(WEEKDAYS) if w.startswith(match.group(1)[:3]))

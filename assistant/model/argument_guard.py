@@ -113,8 +113,7 @@ def resolve_settings(
             found = read(text) if keys else None
             if found is not None:
                 text = without(text, found)
-                value = int(found.value) if found.value == int(found.value) else found.value
-                arguments |= {key: value for key in keys}
+                arguments |= dict.fromkeys(keys, found.number)
         days = horizon_days(text, today)
         if days is not None:
             arguments |= {key: days for key in arguments_of_kind(spec.request, "horizon")}
