@@ -137,7 +137,7 @@ def time_question(browser, url: str, timeout_ms: int) -> dict[str, float]:
             state="detached", timeout=timeout_ms
         )
         final = time.perf_counter()
-        steps = page.locator("#chatbot .thought").count()
+        steps = page.locator("#chatbot .thought-group").count()  # one per tool step
         return {
             "page_load": loaded - started,
             "first_output": first_output - loaded,

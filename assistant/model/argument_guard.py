@@ -42,8 +42,8 @@ from assistant.model.slots import (
     MOVABLE,
     fill_slots,
     latest_request,
+    lookups,
     names_nothing,
-    resolved_key,
 )
 from assistant.protocol import Call, Turn
 from tools.arguments import ENTITY_KINDS, arguments_of_kind, entity_kind
@@ -311,11 +311,12 @@ class ArgumentGuard:
         by_name = {spec.name: spec for spec in specs}
         call = reply.calls[0]
         spec = by_name.get(call.name)
-        if spec is None or misfit_slot(call, spec, self.resolver) is None:
+        resolves = lookups(self.resolver)
+        if spec is None or misfit_slot(call, spec, resolves) is None:
             return reply  # the common case: every slot fits, no mention lookup needed
         said = [m.kind for m in self.resolver.mentions(latest_request(turns)[0])]
-        misfit = misfit_slot(call, spec, self.resolver, said)
-        named = named_kinds(call, spec, self.resolver) | {misfit[1]}
+        misfit = misfit_slot(call, spec, resolves, said)
+        named = named_kinds(call, spec, resolves) | {misfit[1]}
         fitting = [s.name for s in specs if s.name != call.name and takes(s, named)]
         if not fitting:
             return reply
@@ -336,26 +337,22 @@ class ArgumentGuard:
 
 
 def misfit_slot(
-    call: Call, spec: ToolSpec, resolver, said: Sequence[str] = ()
+    call: Call, spec: ToolSpec, resolves, said: Sequence[str] = ()
 ) -> tuple[str, str] | None:
     """(argument, kind it names instead) for a required entity slot holding another kind's
     name ('Adler Electronics' as the SKU); None when every required slot fits. A name that
     could be of several kinds ('garden': a category, and a word of a supplier's name) is of
-    the kind the request mentions (``said``) first."""
+    the kind the request mentions (``said``) first. ``resolves``: ``slots.lookups``."""
     fields = spec.request.model_fields
     for name, value in call.arguments.items():
         kind = entity_kind(spec.request, name)
         if kind not in MOVABLE or name not in fields or not fields[name].is_required():
             continue
-        if value in (None, "") or resolved_key(resolver, kind, value) is not None:
+        if value in (None, "") or resolves(kind, value) is not None:
             continue
         kinds = [*dict.fromkeys([*said, *MOVABLE])]
         other = next(
-            (
-                k
-                for k in kinds
-                if k in MOVABLE and k != kind and resolved_key(resolver, k, value) is not None
-            ),
+            (k for k in kinds if k in MOVABLE and k != kind and resolves(k, value) is not None),
             None,
         )
         if other is not None:
@@ -363,12 +360,12 @@ def misfit_slot(
     return None
 
 
-def named_kinds(call: Call, spec: ToolSpec, resolver) -> set[str]:
+def named_kinds(call: Call, spec: ToolSpec, resolves) -> set[str]:
     """Kinds of entity the call's values name as they stand (a SKU in the SKU slot)."""
     kinds = set()
     for name, value in call.arguments.items():
         kind = entity_kind(spec.request, name)
-        if kind in MOVABLE and resolved_key(resolver, kind, value) is not None:
+        if kind in MOVABLE and resolves(kind, value) is not None:
             kinds.add(kind)
     return kinds
 

@@ -92,8 +92,8 @@ def resolved_key(resolver, kind: str, value) -> str | None:
         return None
 
 
-def _lookups(resolver):
-    """``resolved_key`` for one call of ``fill_slots``: each (kind, value) is resolved once."""
+def lookups(resolver):
+    """``resolved_key`` for one pass over a reply's calls: each (kind, value) is resolved once."""
     seen: dict[tuple[str, str], str | None] = {}
 
     def resolves(kind: str, value) -> str | None:
@@ -115,7 +115,7 @@ def fill_slots(
     refers = row is not None or bool(_REFERENCE.search(request.lower()))
     result, earlier_calls = _earlier(turns, at)
     by_name = {spec.name: spec for spec in specs}
-    resolves = _lookups(resolver)
+    resolves = lookups(resolver)
     out, notes, dropped = [], [], []
     for call in calls:
         spec = by_name.get(call.name)
