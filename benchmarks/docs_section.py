@@ -44,8 +44,8 @@ def append_to_section(heading: str, intro: str, text: str, path: Path = DOC) -> 
     """Add ``text`` at the end of the section (kept as history); created with ``intro``."""
     doc = path.read_text() if path.exists() else "# Benchmarks\n"
     parts = _split(doc, heading)
-    if not parts:
-        write_section(heading, f"{heading}\n\n{intro}\n\n{text}", path)
+    if not parts:  # a history section has no generated block: every run is kept
+        path.write_text(doc.rstrip() + f"\n\n{heading}\n\n{intro}\n\n{text.rstrip()}\n")
         return
     head, body, rest = parts
     path.write_text(head + heading + body.rstrip() + "\n\n" + text.rstrip() + "\n" + rest)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from docs_section import BEGIN, END, write_section  # noqa: E402
+from docs_section import BEGIN, END, append_to_section, write_section  # noqa: E402
 
 DOC = """# Benchmarks
 
@@ -55,3 +55,11 @@ def test_a_missing_section_is_appended(tmp_path):
     path.write_text("# Benchmarks\n")
     write_section("## New", "## New\n\ntable\n", path)
     assert path.read_text() == f"# Benchmarks\n\n## New\n\n{BEGIN}\ntable\n{END}\n"
+
+
+def test_a_history_section_keeps_every_run_and_has_no_generated_block(tmp_path):
+    path = tmp_path / "benchmarks.md"
+    path.write_text("# Benchmarks\n")
+    append_to_section("## UI", "intro", "run 1", path)
+    append_to_section("## UI", "intro", "run 2", path)
+    assert path.read_text() == "# Benchmarks\n\n## UI\n\nintro\n\nrun 1\n\nrun 2\n"
