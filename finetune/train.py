@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 import tomllib
 from dataclasses import asdict, dataclass, field
@@ -67,6 +68,9 @@ class TrainConfig:
     # Draw examples whose template id contains a key more often, e.g. {"what_if/" = 3}: a
     # short stage sees a new tool's examples often enough to learn it.
     repeat_templates: dict[str, int] = field(default_factory=dict)
+    # Leave out examples whose template id matches this regular expression (re.search), e.g.
+    # phrasings a continued stage should not see again.
+    drop_templates: str | None = None
     seed: int = 0
     threads: int | None = None
     save_every: int = 50
@@ -177,6 +181,13 @@ def focus(examples: list[Example], kinds: list[str] | None, seed: int) -> list[E
     return chosen + random.Random(seed).sample(others, min(len(others), len(chosen)))
 
 
+def drop(examples: list[Example], pattern: str | None) -> list[Example]:
+    if not pattern:
+        return examples
+    matches = re.compile(pattern).search
+    return [e for e in examples if not matches(e.template)]
+
+
 def repeat(
     examples: list[Example], kinds: dict[str, int], templates: dict[str, int] | None = None
 ) -> list[Example]:
@@ -272,7 +283,9 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
 
     prefix_ids = tokenizer(system_prefix(), return_tensors="pt").input_ids
     examples = focus(load_split(Path(config.data_dir), "train"), config.focus_kinds, config.seed)
-    examples = repeat(examples, config.repeat_kinds, config.repeat_templates)
+    examples = repeat(
+        drop(examples, config.drop_templates), config.repeat_kinds, config.repeat_templates
+    )
     rows = encode_all(examples, tokenizer, prefix_ids.shape[1], config.max_tokens)
     if not rows:
         raise ValueError(

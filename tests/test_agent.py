@@ -513,7 +513,7 @@ def test_horizons_are_read_from_the_request_words_the_data_teaches():
 def test_what_if_changes_shares_and_delays_are_read_from_the_words_the_data_teaches():
     from assistant.model.argument_guard import resolve_settings
     from assistant.protocol import Call, Turn
-    from finetune.registers import DOWNS, LOSSES, SLIPS, UPS
+    from finetune.phrasings import DOWNS, LOSSES, SLIPS, UPS
     from tools.changes import delay_days, percent_change, share_lost
     from tools.registry import agent_tools
 

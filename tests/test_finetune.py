@@ -136,7 +136,7 @@ def test_topic_switches_ask_for_another_tool_or_nothing(dataset):
 
 
 def test_every_agent_tool_is_covered_in_both_splits(dataset):
-    from finetune.registers import REGISTERS
+    from finetune.phrasings import REGISTERS
 
     tools = {spec.name for spec in agent_tools()}
     old = set(TEMPLATES)  # the tools of test.jsonl; later tools are held out in test-extra
@@ -433,3 +433,32 @@ def test_no_training_or_dev_request_contains_a_shared_staff_request():
                     request = _norm(turn.content)
                     hit = next((s for s in staff if s in request), None)
                     assert hit is None, (split, request, hit)
+
+
+def test_a_stage_config_drops_and_repeats_templates_by_id(dataset):
+    from finetune.train import TrainConfig, drop, repeat
+
+    config = TrainConfig.from_toml("finetune/configs/lora-stage12.toml")
+    kept = drop(dataset["train"], config.drop_templates)
+    ids = {e.template for e in kept}
+    # the old tools' stage-7 registers, policy questions and reference follow-ups are gone ...
+    assert not any(
+        re.fullmatch(r"(stockout_risk|search_sops|list_alerts)/(r|p|ref)\d+", t) for t in ids
+    )
+    # ... the new tools, the buy list, the per-supplier drafts and the grammar stay
+    for kept_id in ("what_if/r0", "briefing/r1", "reorder_plan/r10", "draft_supplier_email/r11"):
+        assert kept_id in ids
+    assert any(re.fullmatch(r"stockout_risk/\d+", t) for t in ids)
+    assert {e.kind for e in kept} >= {"call", "followup", "refusal"}
+    drawn = repeat(kept, config.repeat_kinds, config.repeat_templates)
+    counts = {}
+    for e in drawn:
+        counts[id(e)] = counts.get(id(e), 0) + 1
+
+    def times(pattern: str, kind: str = "call") -> set[int]:
+        return {counts[id(e)] for e in kept if e.kind == kind and re.fullmatch(pattern, e.template)}
+
+    assert times(r"what_if/r\d+") == {2} and times(r"reorder_plan/r\d+") == {2}
+    assert times(r"stockout_risk/\d+") == {1}
+    assert times(r".*", "refusal") == {2}
+    assert drop(kept, None) == kept

@@ -16,6 +16,17 @@ from ui.links import escape_markdown
 from ui.workspace import Workspace
 
 COLUMNS = ["started", "question", "tools", "failed_tools", "seconds", "unsupported", "trace_id"]
+# Shown headers: short words, so a narrow column never breaks a snake_case name mid-word.
+HEADERS = {
+    "started": "Started (UTC)",
+    "question": "Question",
+    "tools": "Tools",
+    "failed_tools": "Failed",
+    "seconds": "Seconds",
+    "unsupported": "Unverified",
+    "trace_id": "Trace",
+}
+STEP_HEADERS = {"step": "Step", "seconds": "Seconds", "status": "Status", "detail": "Detail"}
 NO_TURN = "_Select a turn to see what the assistant did._"
 SHOWN_TURNS = 200
 
@@ -30,6 +41,10 @@ def trace_store(workspace: Workspace) -> TraceStore:
 def turn_table(store: TraceStore) -> pd.DataFrame:
     rows = [summary_row(t) for t in store.turns()[:SHOWN_TURNS]]
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def shown(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
+    return frame.rename(columns=headers)
 
 
 def span_rows(turn: dict) -> pd.DataFrame:
@@ -83,7 +98,7 @@ def build_history_tab(app: gr.Blocks, workspace: Workspace) -> None:
             gr.Markdown("Every answered question, newest first. Select one to open it.")
             refresh = gr.Button("Refresh", elem_id="history-refresh", scale=0)
         table = gr.Dataframe(
-            value=pd.DataFrame(columns=COLUMNS),
+            value=pd.DataFrame(columns=list(HEADERS.values())),
             interactive=False,
             elem_id="history-table",
             wrap=True,
@@ -91,7 +106,7 @@ def build_history_tab(app: gr.Blocks, workspace: Workspace) -> None:
         ids = gr.State([])
         detail = gr.Markdown(NO_TURN, elem_id="history-detail")
         steps = gr.Dataframe(
-            value=pd.DataFrame(columns=["step", "seconds", "status", "detail"]),
+            value=pd.DataFrame(columns=list(STEP_HEADERS.values())),
             interactive=False,
             elem_id="history-steps",
             wrap=True,
@@ -102,7 +117,7 @@ def build_history_tab(app: gr.Blocks, workspace: Workspace) -> None:
 
     def load():
         frame = turn_table(trace_store(workspace))
-        return frame, list(frame["trace_id"])
+        return shown(frame, HEADERS), list(frame["trace_id"])
 
     def open_turn(trace_ids: list[str], event: gr.SelectData):
         row = event.index[0] if isinstance(event.index, list | tuple) else event.index
@@ -112,7 +127,8 @@ def build_history_tab(app: gr.Blocks, workspace: Workspace) -> None:
         folder = Path(tempfile.mkdtemp(prefix="stockpilot-trace-"))
         path = folder / f"trace-{turn['trace_id'][:12]}.json"
         path.write_text(json.dumps(turn, indent=2, ensure_ascii=False), encoding="utf-8")
-        return turn_markdown(turn), span_rows(turn), gr.update(value=str(path), visible=True)
+        steps = shown(span_rows(turn), STEP_HEADERS)
+        return turn_markdown(turn), steps, gr.update(value=str(path), visible=True)
 
     for trigger in (refresh.click, tab.select, app.load):
         trigger(load, outputs=[table, ids])

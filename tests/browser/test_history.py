@@ -49,6 +49,8 @@ def test_history_lists_and_opens_a_past_turn(page, screenshot):
     page.locator("#history-refresh").click()
     table = page.locator("#history-table")
     expect(table).to_contain_text(QUESTION, timeout=ANSWER_TIMEOUT)
+    expect(table).to_contain_text("Unverified")  # human headers, not snake_case names
+    assert "failed_tools" not in table.inner_text()
     table.get_by_text(QUESTION).filter(visible=True).first.click()
 
     detail = page.locator("#history-detail")
