@@ -10,9 +10,8 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, Field
 
+from tools.horizons import MAX_HORIZON_DAYS
 from tools.registry import ToolError
-
-MAX_HORIZON_DAYS = 84  # 12 weeks
 
 
 def _upper(value):

@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from tools.horizons import MAX_HORIZON_DAYS
 from tools.registry import Evidence, ToolError, ToolResult
 from tools.store import Store
 from tools.supply import REVIEW_PERIOD_DAYS, load_outlook, reorder_rows, supplier_lead_times
 
-MAX_WINDOW_DAYS = 84
+MAX_WINDOW_DAYS = MAX_HORIZON_DAYS
 
 
 class BuyLine(BaseModel):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from tools.arguments import Category, HorizonDays, Limit, Location, Sku, Supplier
 from tools.buylist import BuyListResult, buy_list
 from tools.forecasting import cumulative_quantile, resolve_series
+from tools.horizons import MAX_HORIZON_DAYS
 from tools.registry import Evidence, Request, ToolContext, ToolError, ToolResult, tool
 from tools.store import Store
 from tools.store.db import UnknownEntityError
@@ -541,7 +542,7 @@ def _lateness_note(o: Outlook) -> str:
 
 def _policy_window(store: Store, product: dict) -> int:
     lead = supplier_lead_times(store).loc[product["supplier_id"]]
-    return int(min(np.ceil(lead["mean"] + REVIEW_PERIOD_DAYS), 84))
+    return int(min(np.ceil(lead["mean"] + REVIEW_PERIOD_DAYS), MAX_HORIZON_DAYS))
 
 
 def _truncate(o: Outlook, p: Projection, horizon: int) -> tuple[Outlook, Projection]:

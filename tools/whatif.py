@@ -19,6 +19,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from tools.arguments import Category, HorizonDays, Location, Names, PoNumber, Sku, Supplier
+from tools.horizons import MAX_HORIZON_DAYS
 from tools.registry import Evidence, Request, ToolContext, ToolError, ToolResult, tool
 from tools.store import Store
 from tools.supply import OPEN_STATUSES, Outlook, Projection, arrivals, load_outlook, project
@@ -43,7 +44,11 @@ class WhatIfRequest(Request):
     supplier: Supplier = None
     slip_days: Annotated[
         int | None,
-        Field(ge=-84, le=84, description="days the PO (or the supplier's open POs) arrive later"),
+        Field(
+            ge=-MAX_HORIZON_DAYS,
+            le=MAX_HORIZON_DAYS,
+            description="days the PO (or the supplier's open POs) arrive later",
+        ),
         Names("delay"),
     ] = None
     cancel: bool = Field(False, description="the PO (or the supplier's open POs) never arrive")
@@ -53,7 +58,10 @@ class WhatIfRequest(Request):
         Names("change"),
     ] = None
     window_days: int | None = Field(
-        None, ge=1, le=84, description="days from today the demand change lasts (default: all)"
+        None,
+        ge=1,
+        le=MAX_HORIZON_DAYS,
+        description="days from today the demand change lasts (default: all)",
     )
     stock_loss_pct: Annotated[
         float | None,

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from assistant.answers import quote_result
 from assistant.model.backends import OnToken, Reply
 from assistant.protocol import Call, Turn
+from tools.horizons import MAX_HORIZON_DAYS
 from tools.registry import ToolSpec
 
 OUT_OF_SCOPE = (
@@ -27,7 +28,7 @@ def _horizon(text: str, default: int) -> int:
     match = _DAYS.search(text)
     if match:
         n = int(match.group(1))
-        return min(84, n * 7 if match.group(2).lower().startswith("week") else n)
+        return min(MAX_HORIZON_DAYS, n * 7 if match.group(2).lower().startswith("week") else n)
     return 7 if "week" in text else default
 
 

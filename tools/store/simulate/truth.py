@@ -12,12 +12,23 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from tools.alert_types import KINDS, AlertKind
 from tools.store.simulate.catalogue import Catalog
 from tools.store.simulate.demand import PATTERNS, Series
 from tools.store.simulate.policy import Stock
 from tools.store.simulate.writing import series_frame, series_keys
 
-ANOMALY_KINDS = ("demand_spike", "demand_drop", "data_error", "supplier_delay", "shrinkage")
+# The alert kinds (tools.alert_types) in the order the truth table lists them, which fixes the
+# generated files' row order; only the order is written here.
+ANOMALY_KINDS: tuple[AlertKind, ...] = (
+    "demand_spike",
+    "demand_drop",
+    "data_error",
+    "supplier_delay",
+    "shrinkage",
+)
+if sorted(ANOMALY_KINDS) != sorted(KINDS):
+    raise ImportError(f"truth.ANOMALY_KINDS {ANOMALY_KINDS} must order exactly the kinds {KINDS}")
 
 
 def anomaly_targets(rng: np.random.Generator, series: Series, days: int) -> dict[str, list]:
