@@ -17,7 +17,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from tools import alert_actions
+from tools import alert_actions, alert_types
 from tools.store import UnknownEntityError
 from ui.links import escape_markdown, safe_linked
 from ui.tables import label, present
@@ -25,11 +25,11 @@ from ui.workspace import NoDataError, Workspace
 
 log = logging.getLogger(__name__)
 
-SEVERITIES = ["all", "critical", "high", "medium", "low"]
-KINDS = ["all", "demand_spike", "demand_drop", "data_error", "supplier_delay", "shrinkage"]
+SEVERITIES = ["all", *alert_types.SEVERITIES]
+KINDS = ["all", *alert_types.KINDS]
 # what a planner scans first comes first; PO, supplier and dates are in the summary and detail
-SHOWN = ["alert_id", "severity", "state", "summary", "kind", "sku", "location_id"]
-WIDTHS = ["64px", "92px", "110px", "300px", "110px", "100px", "80px"]
+SHOWN = ["alert_id", "severity", "state", "kind", "sku", "location_id", "summary"]
+WIDTHS = ["64px", "92px", "110px", "110px", "100px", "100px", "300px"]
 NO_ALERT = "_Select an alert to see its evidence._"
 NAME_KEY = "stockpilot-actor"
 

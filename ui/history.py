@@ -16,7 +16,7 @@ from ui.links import escape_markdown
 from ui.workspace import Workspace
 
 COLUMNS = ["started", "question", "tools", "failed_tools", "seconds", "unsupported", "trace_id"]
-# Shown headers: short words, so a narrow column never breaks a snake_case name mid-word.
+# Shown headers are words, in columns wide enough that none breaks mid-word.
 HEADERS = {
     "started": "Started (UTC)",
     "question": "Question",
@@ -26,6 +26,7 @@ HEADERS = {
     "unsupported": "Unverified",
     "trace_id": "Trace",
 }
+WIDTHS = ["170px", "360px", "150px", "90px", "100px", "120px", "300px"]
 STEP_HEADERS = {"step": "Step", "seconds": "Seconds", "status": "Status", "detail": "Detail"}
 NO_TURN = "_Select a turn to see what the assistant did._"
 SHOWN_TURNS = 200
@@ -100,6 +101,7 @@ def build_history_tab(app: gr.Blocks, workspace: Workspace) -> None:
         table = gr.Dataframe(
             value=pd.DataFrame(columns=list(HEADERS.values())),
             interactive=False,
+            column_widths=WIDTHS,
             elem_id="history-table",
             wrap=True,
         )
