@@ -13,21 +13,13 @@ import pandas as pd
 
 from assistant.traces import TRACE_FILE, TraceStore, summary_row
 from ui.links import escape_markdown
+from ui.tables import label
 from ui.workspace import Workspace
 
 COLUMNS = ["started", "question", "tools", "failed_tools", "seconds", "unsupported", "trace_id"]
-# Shown headers are words, in columns wide enough that none breaks mid-word.
-HEADERS = {
-    "started": "Started (UTC)",
-    "question": "Question",
-    "tools": "Tools",
-    "failed_tools": "Failed",
-    "seconds": "Seconds",
-    "unsupported": "Unverified",
-    "trace_id": "Trace",
-}
+STEP_COLUMNS = ["step", "seconds", "status", "detail"]
+# Headers are ui.tables' labels, in columns wide enough that none breaks mid-word.
 WIDTHS = ["170px", "360px", "150px", "90px", "100px", "120px", "300px"]
-STEP_HEADERS = {"step": "Step", "seconds": "Seconds", "status": "Status", "detail": "Detail"}
 NO_TURN = "_Select a turn to see what the assistant did._"
 SHOWN_TURNS = 200
 
@@ -44,8 +36,8 @@ def turn_table(store: TraceStore) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def shown(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
-    return frame.rename(columns=headers)
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.rename(columns=label)
 
 
 def span_rows(turn: dict) -> pd.DataFrame:
@@ -69,7 +61,7 @@ def span_rows(turn: dict) -> pd.DataFrame:
         rows.append(
             {"step": span["name"], "seconds": span["seconds"], "status": status, "detail": detail}
         )
-    return pd.DataFrame(rows, columns=["step", "seconds", "status", "detail"])
+    return pd.DataFrame(rows, columns=STEP_COLUMNS)
 
 
 def turn_markdown(turn: dict) -> str:
@@ -99,7 +91,7 @@ def build_history_tab(app: gr.Blocks, workspace: Workspace) -> None:
             gr.Markdown("Every answered question, newest first. Select one to open it.")
             refresh = gr.Button("Refresh", elem_id="history-refresh", scale=0)
         table = gr.Dataframe(
-            value=pd.DataFrame(columns=list(HEADERS.values())),
+            value=pd.DataFrame(columns=[label(c) for c in COLUMNS]),
             interactive=False,
             column_widths=WIDTHS,
             elem_id="history-table",
@@ -108,7 +100,7 @@ def build_history_tab(app: gr.Blocks, workspace: Workspace) -> None:
         ids = gr.State([])
         detail = gr.Markdown(NO_TURN, elem_id="history-detail")
         steps = gr.Dataframe(
-            value=pd.DataFrame(columns=list(STEP_HEADERS.values())),
+            value=pd.DataFrame(columns=[label(c) for c in STEP_COLUMNS]),
             interactive=False,
             elem_id="history-steps",
             wrap=True,
@@ -119,7 +111,7 @@ def build_history_tab(app: gr.Blocks, workspace: Workspace) -> None:
 
     def load():
         frame = turn_table(trace_store(workspace))
-        return shown(frame, HEADERS), list(frame["trace_id"])
+        return shown(frame), list(frame["trace_id"])
 
     def open_turn(trace_ids: list[str], event: gr.SelectData):
         row = event.index[0] if isinstance(event.index, list | tuple) else event.index
@@ -129,7 +121,7 @@ def build_history_tab(app: gr.Blocks, workspace: Workspace) -> None:
         folder = Path(tempfile.mkdtemp(prefix="stockpilot-trace-"))
         path = folder / f"trace-{turn['trace_id'][:12]}.json"
         path.write_text(json.dumps(turn, indent=2, ensure_ascii=False), encoding="utf-8")
-        steps = shown(span_rows(turn), STEP_HEADERS)
+        steps = shown(span_rows(turn))
         return turn_markdown(turn), steps, gr.update(value=str(path), visible=True)
 
     for trigger in (refresh.click, tab.select, app.load):

@@ -81,6 +81,11 @@ LABELS = {
     "order_qty": "Order quantity (units)",
     "lead_time_days": "Lead time (days)",
     "avg_daily_demand": "Average daily demand (units)",
+    # past turns (History tab)
+    "started": "Started (UTC)",
+    "failed_tools": "Failed",
+    "unsupported": "Unverified",
+    "trace_id": "Trace",
 }
 PERCENT = re.compile(r"(^|_)(probability|rate|share|pct)$")
 LEVELS = {"projected_on_hand", "on_hand", "stockout_probability", "probability", "days_of_cover"}
