@@ -32,6 +32,7 @@ from finetune.examples import (
 )
 from finetune.phrasings import (
     AMOUNTS,
+    CONTRASTS,
     DOWNS,
     GROUPS,
     LOSSES,
@@ -184,22 +185,22 @@ def register_calls(
 ) -> list[Example]:
     """Calls from the register phrasings (and policy questions) of ``split``."""
     products, examples = product_names(split), []
-    for tool, templates in REGISTERS.items():
-        if tool not in tools:
-            continue
-        for index, (text, fixed) in enumerate(templates):
-            if split_of(index) != split:
+    for tag, phrasings in (("r", REGISTERS), ("x", CONTRASTS)):
+        for tool, templates in phrasings.items():
+            if tool not in tools:
                 continue
-            for _ in range(per_template):
-                made = render(text, fixed, pool, products, rng)
-                if made and is_valid(tool, made[1]):
-                    user, arguments, surfaces = made
-                    call = Turn("assistant", calls=[Call(tool, arguments)])
-                    examples.append(
-                        Example(
-                            [Turn("user", user)], call, "call", f"{tool}/r{index}", split, surfaces
+            for index, (text, fixed) in enumerate(templates):
+                if split_of(index) != split:
+                    continue
+                for _ in range(per_template):
+                    made = render(text, fixed, pool, products, rng)
+                    if made and is_valid(tool, made[1]):
+                        user, arguments, surfaces = made
+                        call = Turn("assistant", calls=[Call(tool, arguments)])
+                        template = f"{tool}/{tag}{index}"
+                        examples.append(
+                            Example([Turn("user", user)], call, "call", template, split, surfaces)
                         )
-                    )
     for index, (question, query) in enumerate(POLICY):
         if split_of(index) != split or "search_sops" not in tools:
             continue

@@ -462,3 +462,26 @@ def test_a_stage_config_drops_and_repeats_templates_by_id(dataset):
     assert times(r"stockout_risk/\d+") == {1}
     assert times(r".*", "refusal") == {2}
     assert drop(kept, None) == kept
+
+
+def test_contrasts_teach_the_older_tools_in_the_new_tools_words_and_stage_13_keeps_them(dataset):
+    from finetune.phrasings import CONTRASTS
+    from finetune.templates import split_of
+    from finetune.train import TrainConfig, drop, repeat
+
+    new_tools = {"what_if", "sales_history", "briefing"}
+    assert CONTRASTS and not set(CONTRASTS) & new_tools
+    for split in ("train", "test-extra"):
+        contrasts = [e for e in dataset[split] if re.fullmatch(r"[a-z_]+/x\d+", e.template)]
+        assert {e.target.calls[0].name for e in contrasts} == set(CONTRASTS), split
+        indices = {int(e.template.split("/x")[1]) for e in contrasts}
+        assert all(split_of(i) == ("test" if split == "test-extra" else "train") for i in indices)
+    config = TrainConfig.from_toml("finetune/configs/lora-stage13.toml")
+    kept = drop(dataset["train"], config.drop_templates)
+    drawn = repeat(kept, config.repeat_kinds, config.repeat_templates)
+    counts = {}
+    for e in drawn:
+        counts[id(e)] = counts.get(id(e), 0) + 1
+    contrasts = [e for e in kept if "/x" in e.template]
+    assert contrasts and min(counts[id(e)] for e in contrasts) >= 3
+    assert not any(re.fullmatch(r"stockout_risk/r\d+", e.template) for e in kept)

@@ -170,6 +170,70 @@ def test_a_call_whose_slots_fit_is_not_chosen_again(store):
     assert backend.held == [] and reply.calls[0].name == "recommend_products"
 
 
+def test_a_what_if_for_a_request_that_names_no_change_is_chosen_again_among_the_others():
+    backend = HoldsNames(Call("what_if", {"supplier": "Bergland"}))
+    reply = ArgumentGuard(backend).respond(
+        [Turn("user", "what are we still expecting from bergland?")], SPECS
+    )
+    (held,) = backend.held
+    assert "what_if" not in held and len(held) == len(SPECS) - 1
+    assert (
+        reply.calls[0].name == held[0]
+        and "what_if: the request names none" in (reply.stats["rechosen"])
+    )
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "what if bergland is 2 weeks late",
+        "if PO-4512 never arives what happens",  # a typo in the change still counts
+        "suppose acme slips",
+        "what if garden demand doubles",
+        "simulate HAM losing a third of its stock",
+    ],
+)
+def test_a_what_if_that_names_a_change_stands(request_text):
+    backend = HoldsNames(Call("what_if", {}))
+    reply = ArgumentGuard(backend).respond([Turn("user", request_text)], SPECS)
+    assert backend.held == [] and reply.calls[0].name == "what_if"
+
+
+def test_a_follow_up_to_a_what_if_keeps_it_though_it_names_no_change():
+    earlier = [
+        Turn("user", "what if bergland is 2 weeks late"),
+        Turn("assistant", calls=[Call("what_if", {"supplier": "Bergland", "slip_days": 14})]),
+        Turn("tool", "If Bergland's open POs arrive 14 days later: nothing changes."),
+    ]
+    backend = HoldsNames(Call("what_if", {"supplier": "Bergland", "location": "HAM"}))
+    reply = ArgumentGuard(backend).respond([*earlier, Turn("user", "and for hamburg?")], SPECS)
+    assert backend.held == [] and reply.calls[0].name == "what_if"
+
+
+def test_every_what_if_the_data_teaches_names_its_change_and_the_held_out_requests_do_not():
+    """The grounds of what_if hold for the training, dev and test-extra what-if requests (typos
+    included), and the frozen 329 hold no what-if."""
+    import json
+    from pathlib import Path
+
+    from tools.changes import names_an_edit
+
+    folder = Path(__file__).resolve().parents[1] / "finetune" / "generated"
+    counts = {}
+    for split in ("train", "dev", "test-extra"):
+        whatifs = [
+            [t for t in e["context"] if t["role"] == "user"][-1]["content"]
+            for e in map(json.loads, (folder / f"{split}.jsonl").open())
+            if [c["name"] for c in (e.get("target") or {}).get("calls") or []] == ["what_if"]
+            and not any(c["name"] == "what_if" for t in e["context"] for c in t.get("calls") or [])
+        ]
+        counts[split] = sum(map(names_an_edit, whatifs)) / len(whatifs)
+    assert counts["dev"] == counts["test-extra"] == 1.0 and counts["train"] > 0.998, counts
+    assert not names_an_edit("what are we still waiting on from bergland")
+    assert not names_an_edit("explain the first one")
+    assert not names_an_edit("is SKU-00042 fine for the coming month?")
+
+
 @pytest.mark.parametrize(
     "request_text, call, expected",
     [

@@ -7,12 +7,15 @@ The argument guard sets a what-if's settings from these, as it sets horizons: mu
 "triples" is arithmetic a 135M model gets wrong. Each reader returns the value and the span of
 the text it read, so the horizon reader does not take "a quarter" (a fraction) for 84 days or
 "a week late" (a delay) for a seven-day horizon. A text naming two different values names none.
+``names_an_edit`` says whether a request names any change at all: what_if's grounds.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
 
 from tools.horizons import AMOUNT, amount_days
 
@@ -97,6 +100,63 @@ def delay_days(text: str) -> Read | None:
         if LATE.search(near):
             found.append(Read(float(days), m.span()))
     return _one(found)
+
+
+CANCELLED = re.compile(
+    r"\b(?:cancel\w*|call(?:s|ed)? off|pull(?:s|ed)?(?: out)?|withdraw\w*|"
+    r"never (?:arrives?|comes?|shows? up|turns? up|gets? here)|(?:not|nt) (?:arriving|coming|"
+    r"delivered)|(?:doesn'?t|don'?t|won'?t) (?:arrive|come|deliver|show up))\b"
+)
+LOSING = re.compile(
+    r"\b(?:los(?:e|es|ing|t)|loss|destroy\w*|damag\w*|fire|flood\w*|theft|stolen|writ(?:e|ten)[- ]?"
+    r"offs?|wiped)\b"
+)
+HYPOTHESIS = re.compile(
+    r"\b(?:if|suppose|supposing|assum\w*|imagine|scenario|simulat\w*|sim|stress[- ]test\w*|"
+    r"hypothetical\w*|re-?project\w*|re-?run)\b"
+)
+
+
+def names_an_edit(text: str) -> bool:
+    """Does ``text`` name a change a what-if can run: a delay, a cancellation, a demand change,
+    stock lost, or lateness under a hypothesis ("what if Acme slips")? A request that names
+    none ("what's open with Acme", "explain the first one") is not a what-if,
+    whatever a model makes of its words (``tools.registry.ToolSpec.grounds``)."""
+    low = text.lower()
+    return _names_an_edit(low) or _names_an_edit(_edit_words_spelled(low))
+
+
+def _names_an_edit(low: str) -> bool:
+    if delay_days(low) or percent_change(low) or CANCELLED.search(low):
+        return True
+    if LOSING.search(low) and share_lost(low):
+        return True
+    return bool(HYPOTHESIS.search(low) and (LATE.search(low) or _FACTORS_ANY.search(low)))
+
+
+_FACTORS_ANY = re.compile(rf"\b(?:{'|'.join(FACTORS)})\b|\b(?:{UP}|{DOWN})\b")
+# Words the checks above look for, so that a typo ("lte", "arrves", "ddeays") still counts: a
+# false "yes" only leaves the model's choice standing, a false "no" would overrule a real what-if.
+_EDIT_WORDS = re.findall(
+    r"\w+",
+    """late later slips slipped slipping delay delays delayed behind overdue postponed
+cancel cancels cancelled canceled cancelling never arrive arrives arriving coming deliver lose
+loses losing lost loss destroys destroyed damage damaged flood theft stolen wiped doubles doubled
+triples tripled halves halved rises jumps increases drops falls decreases grows suppose assume
+assuming imagine scenario simulate hypothetically reproject""",
+)
+_KEPT = {"day", "days", "week", "weeks", "wk", "wks", "month", "months", "fortnight", "quarter"}
+
+
+def _edit_words_spelled(text: str) -> str:
+    def nearest(match: re.Match) -> str:
+        word = match.group(0)
+        if len(word) < 3 or word in _EDIT_WORDS or word in _KEPT:
+            return word
+        found = process.extractOne(word, _EDIT_WORDS, scorer=fuzz.ratio, score_cutoff=75)
+        return found[0] if found else word
+
+    return re.sub(r"[a-z]+", nearest, text)
 
 
 def without(text: str, read: Read) -> str:

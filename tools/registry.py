@@ -146,6 +146,9 @@ class ToolSpec:
     fn: Callable[[ToolContext, Any], ToolResult]
     agent: bool = True  # offered to the chat agent (batch jobs are CLI only)
     writes: bool = False  # the only tools that may write: batch forecast, alert scan
+    # What the latest request must say for the tool to apply (what_if: a change to run); a
+    # model's call to it without that is chosen again among the other tools (argument_guard).
+    grounds: Callable[[str], bool] | None = None
 
     def signature(self) -> str:
         """'name(sku, location?, horizon_days?)': the compact form used in the prompt."""
@@ -174,6 +177,7 @@ def tool(
     *,
     agent: bool = True,
     writes: bool = False,
+    grounds: Callable[[str], bool] | None = None,
     registry: dict[str, ToolSpec] | None = None,
 ):
     """Register ``fn(ctx, request)`` as a tool in ``registry`` (default: the app's REGISTRY).
@@ -183,7 +187,7 @@ def tool(
 
     def register(fn):
         into = REGISTRY if registry is None else registry
-        into[name] = ToolSpec(name, summary, request, fn, agent=agent, writes=writes)
+        into[name] = ToolSpec(name, summary, request, fn, agent, writes, grounds)
         return fn
 
     return register

@@ -19,6 +19,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from tools.arguments import Category, HorizonDays, Location, Names, PoNumber, Sku, Supplier
+from tools.changes import names_an_edit
 from tools.horizons import MAX_HORIZON_DAYS
 from tools.registry import Evidence, Request, ToolContext, ToolError, ToolResult, tool
 from tools.store import Store
@@ -372,6 +373,7 @@ def run_scenario(
     "what_if",
     "stock re-projected if POs slip, demand changes or stock is lost",
     WhatIfRequest,
+    grounds=names_an_edit,
 )
 def what_if(ctx: ToolContext, req: WhatIfRequest) -> WhatIfResult:
     store = ctx.store

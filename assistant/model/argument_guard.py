@@ -24,7 +24,9 @@ A call that cannot run because a required slot holds a name of another kind (a s
 as the SKU) is chosen again, with the same prompt, among the tools that take every kind of
 entity it names (a backend that can hold decoding to some tools' names says so with
 ``chooses_tools``). An empty optional choice takes the one several-word choice the request
-names ("demand spikes" is ``kind="demand_spike"``).
+names ("demand spikes" is ``kind="demand_spike"``). A call to a tool whose grounds the request
+does not give (``ToolSpec.grounds``: a what-if naming no change) is chosen again in the same way
+among the other tools.
 """
 
 from __future__ import annotations
@@ -279,8 +281,10 @@ class ArgumentGuard:
 
     def respond(self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token=None):
         reply = self._checked(self.backend.respond(turns, specs, on_token), turns, specs)
-        if reply.calls and self.resolver is not None and getattr(self.backend, "chooses_tools", 0):
-            reply = self._choose_again(reply, turns, specs)
+        if reply.calls and getattr(self.backend, "chooses_tools", 0):
+            reply = self._grounded(reply, turns, specs)
+            if self.resolver is not None:
+                reply = self._choose_again(reply, turns, specs)
         return reply
 
     def _checked(self, reply, turns: Sequence[Turn], specs: Sequence[ToolSpec]):
@@ -304,6 +308,21 @@ class ArgumentGuard:
                 reply.stats["unguarded_calls"] = unguarded
         return reply
 
+    def _grounded(self, reply, turns: Sequence[Turn], specs: Sequence[ToolSpec]):
+        """A call to a tool whose grounds the request does not give (a what-if that names no
+        change: "what are we waiting on from Acme") is chosen again among the other tools. A
+        follow-up to a call of the same tool ("and for hamburg?") keeps it."""
+        call = reply.calls[0]
+        spec = next((s for s in specs if s.name == call.name), None)
+        if spec is None or spec.grounds is None:
+            return reply
+        request, at = latest_request(turns)
+        previous = [c for turn in turns[:at] for c in turn.calls][-1:]
+        if spec.grounds(request) or any(c.name == call.name for c in previous):
+            return reply
+        others = [s.name for s in specs if s.name != call.name]
+        return self._rechosen(reply, turns, specs, others, f"{call.name}: the request names none")
+
     def _choose_again(self, reply, turns: Sequence[Turn], specs: Sequence[ToolSpec]):
         """A call that cannot run because a required slot holds a name of another kind (a
         supplier as the SKU, a site as the SKU) is chosen again among the tools that take
@@ -318,13 +337,18 @@ class ArgumentGuard:
         misfit = misfit_slot(call, spec, resolves, said)
         named = named_kinds(call, spec, resolves) | {misfit[1]}
         fitting = [s.name for s in specs if s.name != call.name and takes(s, named)]
+        note = f"{call.name}: {misfit[0]}={call.arguments[misfit[0]]!r} names a {misfit[1]}"
+        return self._rechosen(reply, turns, specs, fitting, note)
+
+    def _rechosen(self, reply, turns, specs, fitting: list[str], note: str):
+        """The reply again with the same prompt, its call's name held to ``fitting``; the first
+        reply stands when that gives no call to one of them."""
         if not fitting:
             return reply
         again = self.backend.respond(turns, specs, None, choose_from=fitting)
         if not again.calls or again.calls[0].name not in fitting:
             return reply
         again = self._checked(again, turns, specs)
-        note = f"{call.name}: {misfit[0]}={call.arguments[misfit[0]]!r} names a {misfit[1]}"
         again.stats["rechosen"] = f"{note}; chose {again.calls[0].name}"
         again.stats["resolved_arguments"] = [
             f"{again.calls[0].name}: chosen again ({note})",
