@@ -229,14 +229,18 @@ def render(text: str, fixed: dict, pool: EntityPool, products: list[str], rng: r
         values[slot] = surface
         arguments[EXTRA_SLOTS.get(slot) or SLOT_ARGUMENT[slot]] = value
         surfaces.append(str(value))
-    words = text
-    if rng.random() < 0.35:
-        marked = re.sub(r"\{\w+\}", "\x00", text)
-        noisy = add_typos(marked, rng).split("\x00")
-        slots = re.findall(r"\{\w+\}", text)
-        if len(noisy) == len(slots) + 1:
-            words = "".join(p + s for p, s in zip(noisy, slots + [""], strict=True))
+    words = typos_outside_slots(text, rng) if rng.random() < 0.35 else text
     return words.format(**values), arguments, surfaces
+
+
+def typos_outside_slots(text: str, rng: random.Random) -> str:
+    """``text`` with typos in its words, never in its ``{slot}``s (values are copied exactly)."""
+    marked = re.sub(r"\{\w+\}", "\x00", text)
+    noisy = add_typos(marked, rng).split("\x00")
+    slots = re.findall(r"\{\w+\}", text)
+    if len(noisy) != len(slots) + 1:
+        return text
+    return "".join(p + s for p, s in zip(noisy, slots + [""], strict=True))
 
 
 def reference_followups(
@@ -298,12 +302,13 @@ def reference_followups(
             target["sku"] = value
         elif ref == "loc!":  # same tool, the new site replaces the old one
             surface, value = fill_slot("loc", pool, rng)
-            follow_text = follow.format(loc=surface)
             target = {**arguments, "location": value}
         if not is_valid(tool, target) or set(target) - agent_spec_fields(tool):
             continue
-        if rng.random() < 0.25:
-            follow_text = add_typos(follow_text, rng)
+        if rng.random() < 0.25:  # typos in the words, never in the new site's name
+            follow_text = typos_outside_slots(follow_text, rng)
+        if ref == "loc!":
+            follow_text = follow_text.format(loc=surface)
         examples.append(
             Example(
                 [*context, Turn("user", follow_text)],
