@@ -131,10 +131,12 @@ def _names_an_edit(low: str) -> bool:
         return True
     if LOSING.search(low) and share_lost(low):
         return True
-    return bool(HYPOTHESIS.search(low) and (LATE.search(low) or _FACTORS_ANY.search(low)))
+    if not HYPOTHESIS.search(low):
+        return False
+    changing = [LATE, _UP, _DOWN, *(pattern for pattern, _ in _FACTORS)]
+    return any(pattern.search(low) for pattern in changing)
 
 
-_FACTORS_ANY = re.compile(rf"\b(?:{'|'.join(FACTORS)})\b|\b(?:{UP}|{DOWN})\b")
 # Words the checks above look for, so that a typo ("lte", "arrves", "ddeays") still counts: a
 # false "yes" only leaves the model's choice standing, a false "no" would overrule a real what-if.
 _EDIT_WORDS = re.findall(

@@ -317,11 +317,12 @@ class ArgumentGuard:
         if spec is None or spec.grounds is None:
             return reply
         request, at = latest_request(turns)
-        previous = [c for turn in turns[:at] for c in turn.calls][-1:]
-        if spec.grounds(request) or any(c.name == call.name for c in previous):
+        earlier = [c.name for turn in turns[:at] for c in turn.calls]
+        if spec.grounds(request) or earlier[-1:] == [call.name]:
             return reply
         others = [s.name for s in specs if s.name != call.name]
-        return self._rechosen(reply, turns, specs, others, f"{call.name}: the request names none")
+        note = f"{call.name}: the request gives it no grounds"
+        return self._rechosen(reply, turns, specs, others, note)
 
     def _choose_again(self, reply, turns: Sequence[Turn], specs: Sequence[ToolSpec]):
         """A call that cannot run because a required slot holds a name of another kind (a
