@@ -3,10 +3,13 @@
 Read top to bottom: config -> model + adapter -> tokenised examples -> training loop -> adapter.
 The system prompt (tool list) is the same in every example, so each step computes its keys
 and values once and shares them across the batch: same loss and gradients, about half the time.
+A continued stage can be held to the stage it starts from where that stage is already right
+(``distill``): learning without forgetting, so teaching new tools does not unteach old ones.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import re
@@ -82,6 +85,10 @@ class TrainConfig:
     # kinds with an equal-sized replay of the rest so that earlier skills are kept.
     init_adapter: str | None = None
     focus_kinds: list[str] | None = None
+    # Weight of the distillation term of a continued stage: on every example the init adapter
+    # already answers right (its greedy tokens are the target), the KL divergence from its
+    # distribution to the new one at the target tokens is added to the loss. 0: plain training.
+    distill: float = 0.0
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides) -> TrainConfig:
@@ -224,26 +231,63 @@ def collate(rows: list[tuple[list[int], list[int]]], pad_id: int):
     return ids, labels, mask
 
 
-def batch_loss(model, prefix_ids: torch.Tensor, ids, labels, mask):
-    """Forward the shared prefix once, repeat its cache over the batch, then the rest.
+def prefix_cache(model, prefix_ids: torch.Tensor, rows: int):
+    """The shared system prompt's keys and values, repeated over a batch of ``rows``.
 
-    The prefix runs without gradients: it is the same constant system prompt in every
-    example, and skipping its backward pass saves about a third of a short batch's time."""
+    It runs without gradients: it is the same constant text in every example, and skipping
+    its backward pass saves about a third of a short batch's time."""
     with torch.no_grad():
-        prefix = model(input_ids=prefix_ids, use_cache=True)
-    cache = prefix["cache"]  # transformers 5 name (past_key_values is deprecated)
-    cache.batch_repeat_interleave(ids.shape[0])
+        cache = model(input_ids=prefix_ids, use_cache=True)["cache"]  # transformers 5 name
+    cache.batch_repeat_interleave(rows)
+    return cache
+
+
+def forward(model, prefix_ids: torch.Tensor, cache, ids, labels, mask):
+    """The batch after the shared prefix, attending to the prefix's cache."""
     full_mask = torch.cat(
         [torch.ones((ids.shape[0], prefix_ids.shape[1]), dtype=mask.dtype), mask], dim=1
     )
-    out = model(
-        input_ids=ids,
-        attention_mask=full_mask,
-        cache=cache,
-        labels=labels,
-        use_cache=False,
+    return model(
+        input_ids=ids, attention_mask=full_mask, cache=cache, labels=labels, use_cache=False
     )
-    return out.loss
+
+
+def batch_loss(model, prefix_ids: torch.Tensor, ids, labels, mask):
+    """Mean loss per target token: the prefix forwarded once, its cache repeated over the batch."""
+    return forward(
+        model, prefix_ids, prefix_cache(model, prefix_ids, ids.shape[0]), ids, labels, mask
+    ).loss
+
+
+class Teacher:
+    """The stage a continued run starts from, frozen. On the examples it already gets right,
+    the new stage is held to its whole distribution at the target tokens (KL), not only to the
+    target token, which keeps what it does on phrasings near them; where it is wrong (a tool
+    it was never taught), only the data's target counts."""
+
+    def __init__(self, model, prefix_ids: torch.Tensor):
+        self.model = copy.deepcopy(model).eval()
+        for parameter in self.model.parameters():
+            parameter.requires_grad_(False)
+        with torch.no_grad():
+            self.cache = self.model(input_ids=prefix_ids, use_cache=True)["cache"]
+
+    def divergence(self, student_logits, prefix_ids, ids, labels, mask) -> tuple[torch.Tensor, int]:
+        """(summed KL over the target tokens of the rows the teacher gets right, those rows)."""
+        cache = copy.deepcopy(self.cache)
+        cache.batch_repeat_interleave(ids.shape[0])
+        with torch.no_grad():
+            teacher_logits = forward(self.model, prefix_ids, cache, ids, None, mask).logits
+        targets = labels[:, 1:]
+        scored = targets != IGNORE
+        right = ((teacher_logits[:, :-1].argmax(-1) == targets) | ~scored).all(dim=1)
+        keep = scored & right[:, None]
+        if not keep.any():
+            return student_logits.sum() * 0.0, 0
+        student = torch.log_softmax(student_logits[:, :-1][keep].float(), dim=-1)
+        teacher = torch.log_softmax(teacher_logits[:, :-1][keep].float(), dim=-1)
+        kl = torch.nn.functional.kl_div(student, teacher, log_target=True, reduction="sum")
+        return kl, int(right.sum())
 
 
 # -- loop -----------------------------------------------------------------------------------
@@ -260,10 +304,14 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
     checkpoint = output / "checkpoint"
 
     model, tokenizer, base_id = load_base(config)
+    prefix_ids = tokenizer(system_prefix(), return_tensors="pt").input_ids
+    teacher = None
     if config.init_adapter:
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, config.init_adapter, is_trainable=True)
+        # the init adapter itself, before a resumed checkpoint's weights are loaded
+        teacher = Teacher(model, prefix_ids) if config.distill else None
     else:
         model = attach_adapter(model, config)
     saved: dict = {}
@@ -281,7 +329,6 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
     # From the adapter itself: a later stage trains whatever its init_adapter is.
     method = str(model.peft_config["default"].peft_type.value).lower()
 
-    prefix_ids = tokenizer(system_prefix(), return_tensors="pt").input_ids
     examples = focus(load_split(Path(config.data_dir), "train"), config.focus_kinds, config.seed)
     examples = repeat(
         drop(examples, config.drop_templates), config.repeat_kinds, config.repeat_templates
@@ -311,6 +358,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
     prefix_ids = prefix_ids.to(accelerator.device)
 
     start, earlier_seconds, losses, dev_losses = 0, 0.0, [], []
+    held_shares: list[float] = []  # share of each batch the teacher already got right
     state_file = checkpoint / "trainer_state.pt"
     if resume and state_file.exists():
         state = torch.load(state_file, weights_only=False)
@@ -358,15 +406,23 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
     for step in bar:
         batch = batches[order.randrange(len(batches))]
         targets = sum(sum(label != IGNORE for label in labels) for _, labels in batch)
-        loss = 0.0
+        loss, held = 0.0, 0
         for part in slices(batch, config.max_batch_tokens):
             ids, labels, mask = (
                 t.to(accelerator.device) for t in collate(part, tokenizer.pad_token_id or 0)
             )
             share = sum(sum(label != IGNORE for label in row) for _, row in part) / targets
-            part_loss = batch_loss(model, prefix_ids, ids, labels, mask) * share
+            cache = prefix_cache(model, prefix_ids, ids.shape[0])
+            out = forward(model, prefix_ids, cache, ids, labels, mask)
+            part_loss = out.loss * share
+            if teacher:
+                kl, rows_held = teacher.divergence(out.logits, prefix_ids, ids, labels, mask)
+                part_loss = part_loss + config.distill * kl / targets
+                held += rows_held
             accelerator.backward(part_loss)
             loss += part_loss.item()
+        if teacher:
+            held_shares.append(held / len(batch))
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         if method == "adalora":
@@ -374,7 +430,10 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
         schedule.step()
         optimizer.zero_grad()
         losses.append(loss)
-        bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
+        shown = {"loss": f"{sum(losses[-20:]) / len(losses[-20:]):.3f}"}
+        if held_shares:
+            shown["held"] = f"{sum(held_shares[-20:]) / len(held_shares[-20:]):.2f}"
+        bar.set_postfix(**shown)
         if config.eval_interval and (
             (step + 1) % config.eval_interval == 0 or step + 1 == config.steps
         ):
@@ -416,6 +475,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
         "resumed_at_step": start or None,
         "device": str(accelerator.device),
         "dev_losses": best.losses,
+        "distilled_share": round(sum(held_shares) / len(held_shares), 3) if held_shares else None,
         "best_step": best.step if method != "adalora" else config.steps,
         "best_dev_loss": best.loss if best.step is not None else None,
         **fingerprint(config.base),

@@ -355,6 +355,47 @@ def test_training_loss_falls_on_the_tiny_model(tiny_data, tmp_path):
     assert len(dev) == 3 and dev[-1] < dev[0]
 
 
+def test_distillation_holds_the_new_stage_only_where_the_teacher_is_right():
+    from finetune.train import IGNORE, Teacher, TrainConfig, forward, load_base, prefix_cache
+
+    model, _, _ = load_base(TrainConfig(base="tiny"))
+    prefix = torch.tensor([[1, 5, 9]])
+    teacher = Teacher(model, prefix)
+    ids = torch.tensor([[11, 12, 13, 14, 15], [21, 22, 23, 24, 25]])
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        logits = forward(model, prefix, prefix_cache(model, prefix, 2), ids, None, mask).logits
+    greedy = logits.argmax(-1)
+    labels = torch.full_like(ids, IGNORE)
+    labels[:, 3:] = greedy[:, 2:4]  # both rows: the teacher's own greedy tokens are the target
+    labels[1, 4] = (greedy[1, 3] + 1) % logits.shape[-1]  # row 2: the teacher is wrong once
+    kl, held = teacher.divergence(logits, prefix, ids, labels, mask)
+    assert held == 1 and kl.item() == pytest.approx(0.0, abs=1e-5)  # the same model: no divergence
+    moved = logits.clone()
+    moved[1] += torch.randn_like(moved[1])  # only the row the teacher got wrong moves
+    assert teacher.divergence(moved, prefix, ids, labels, mask)[0].item() == pytest.approx(
+        0.0, abs=1e-5
+    )
+    moved[0, 3] += torch.randn_like(moved[0, 3])  # a target position of the held row moves
+    assert teacher.divergence(moved, prefix, ids, labels, mask)[0].item() > 1e-3
+    moved = logits.clone()
+    moved[0, 0] += torch.randn_like(moved[0, 0])  # a prompt position: not a target
+    assert teacher.divergence(moved, prefix, ids, labels, mask)[0].item() == pytest.approx(
+        0.0, abs=1e-5
+    )
+
+
+def test_a_distilled_stage_continues_from_its_init_adapter(tiny_data, tmp_path):
+    from finetune.train import train
+
+    peft = {"peft_type": "LORA", "r": 4, "lora_alpha": 8}
+    first = train(tiny_config(tiny_data, tmp_path / "a", peft=peft, steps=2), progress=False)
+    config = tiny_config(tiny_data, tmp_path / "b", init_adapter=str(first), steps=2, distill=1.0)
+    meta = json.loads((train(config, progress=False) / "stockpilot.json").read_text())
+    # a random tiny model writes no target itself, so nothing is held to it
+    assert meta["distilled_share"] == 0.0 and meta["previous_stage"]["steps"] == 2
+
+
 def test_training_prompt_is_the_apps_prompt(dataset):
     from transformers import AutoTokenizer
 

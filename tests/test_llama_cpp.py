@@ -104,3 +104,36 @@ def test_llama_cpp_calls_the_right_tool_with_the_grammar():
     assert reply.calls[0].arguments.get("horizon_days") == 7
     off_topic = backend.respond([Turn("user", "what's the weather tomorrow?")], specs)
     assert not off_topic.calls and off_topic.text
+
+
+@pytest.mark.slow
+def test_llama_cpp_decodes_under_the_torch_paths_constraints():
+    pytest.importorskip("llama_cpp")
+    from assistant.model.llama_cpp import LlamaCppBackend
+    from assistant.protocol import Turn
+
+    specs = agent_tools()
+    backend = LlamaCppBackend(specs, threads=2)
+    assert backend.chooses_tools  # the guard may ask it to choose again
+    request = [Turn("user", "which skus will stock out next week at berlin?")]
+    again = backend.respond(request, specs, choose_from=["forecast_demand", "reorder_plan"])
+    assert [c.name for c in again.calls] in (["forecast_demand"], ["reorder_plan"])
+    assert again.stats.get("schema_steered_tokens", 0) > 0
+
+
+@pytest.mark.slow
+def test_llama_cpp_stops_at_the_next_token_once_the_request_is_cancelled():
+    pytest.importorskip("llama_cpp")
+    from assistant import limits
+    from assistant.model.llama_cpp import LlamaCppBackend
+    from assistant.protocol import Turn
+
+    specs = agent_tools()
+    backend = LlamaCppBackend(specs, threads=2)
+    request = [Turn("user", "which skus will stock out next week at berlin?")]
+    budget = limits.RequestBudget()
+    budget.cancel("client gone")
+    with limits.running(budget):
+        cut = backend.respond(request, specs)
+    assert cut.stats["completion_tokens"] <= 3  # one token, then the check
+    assert backend.respond(request, specs).calls  # the model is free for the next request

@@ -8,9 +8,10 @@ adapter's content id: the tensor layout is the one llama.cpp's own ``convert_lor
 writes (checked tensor by tensor against it, see docs/benchmarks.md), so no llama.cpp source
 tree is needed at run time.
 
-It speaks the same protocol (the same prompt, ``<tool_call>`` syntax and parser) and the same
-copy constraint (names in calls are verbatim spans of the conversation: the torch logits
-processor, run on llama.cpp's logits). With ``grammar=True`` generation is also constrained by
+It speaks the same protocol (the same prompt, ``<tool_call>`` syntax and parser) and decodes
+under the same constraints as the torch path (names in calls are verbatim spans of the
+conversation; tool names and fixed choices exist; a re-choice holds the call's name): the torch
+logits processors, run on llama.cpp's logits. With ``grammar=True`` generation is also constrained by
 a GBNF grammar generated from the registry: either a plain answer, or calls whose names are
 registry tools and whose arguments are JSON objects with that tool's argument names.
 
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant import limits
 from assistant.model.backends import OnToken, Reply, parsed, protocol_prompt
 from assistant.protocol import CALL_CLOSE, CALL_OPEN, IM_END, Turn, render_turn, system_prompt
 from tools.registry import ToolSpec
@@ -142,24 +144,24 @@ def gbnf(specs: Sequence[ToolSpec]) -> str:
 
 
 # -- the backend ------------------------------------------------------------------------------------
-class _CopyOnLlama:
-    """The torch copy constraint (CopySpans) on llama.cpp's numpy logits."""
+class _OnLlama:
+    """A torch logits processor (the copy or the schema constraint) on llama.cpp's numpy
+    logits: the same decoding rules as the torch path, one definition."""
 
-    def __init__(self, tokenizer, prompt_length: int, sources: dict[str, str]):
-        from assistant.model.copy_constraint import CopySpans
-
-        self.spans = CopySpans(tokenizer, prompt_length, sources)
+    def __init__(self, processor):
+        self.processor = processor
 
     def __call__(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
         import torch
 
         ids = torch.from_numpy(np.asarray(input_ids, dtype=np.int64))[None]
-        out = self.spans(ids, torch.from_numpy(np.array(scores, dtype=np.float32))[None])
+        out = self.processor(ids, torch.from_numpy(np.array(scores, dtype=np.float32))[None])
         return out[0].numpy()
 
 
 class LlamaCppBackend:
     name = "llama-cpp"
+    chooses_tools = True  # respond(choose_from=...), as the torch LocalBackend
 
     def __init__(
         self,
@@ -218,21 +220,36 @@ class LlamaCppBackend:
         self.llm.create_completion(self._tokens(prefix), max_tokens=1, temperature=0)
 
     def respond(
-        self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token: OnToken = None
+        self,
+        turns: Sequence[Turn],
+        specs: Sequence[ToolSpec],
+        on_token: OnToken = None,
+        choose_from: Sequence[str] | None = None,
     ) -> Reply:
+        """As LocalBackend.respond: names in calls are copied verbatim, tool names and fixed
+        choices are ones that exist, and ``choose_from`` holds a call's name to those tools."""
         from llama_cpp import LogitsProcessorList
 
-        from assistant.model.copy_constraint import copy_sources
+        from assistant.model.copy_constraint import CopySpans, copy_sources
+        from assistant.model.schema_constraint import SchemaChoices
 
         started = time.perf_counter()
         prompt = protocol_prompt(turns, specs)
         prompt_ids = self._tokens(prompt)
-        processors = None
-        steer = None
-        if self.copy_names:
-            steer = _CopyOnLlama(self.tokenizer, len(prompt_ids), copy_sources(turns))
-            processors = LogitsProcessorList([steer])
-        pieces, usage = [], {}
+        held = [s for s in specs if s.name in choose_from] if choose_from else specs
+        schema = (
+            SchemaChoices(self.tokenizer, len(prompt_ids), held)
+            if self.copy_names or choose_from
+            else None
+        )
+        steer = (
+            CopySpans(self.tokenizer, len(prompt_ids), copy_sources(turns))
+            if self.copy_names
+            else None
+        )
+        processors = LogitsProcessorList([_OnLlama(p) for p in (schema, steer) if p])
+        pieces = []
+        stopped = limits.stop_check()  # a client gone or a deadline passed: stop at the next token
         with self._lock:
             stream = self.llm.create_completion(
                 prompt_ids,
@@ -245,18 +262,24 @@ class LlamaCppBackend:
                 logits_processor=processors,
                 grammar=self.grammar,
             )
-            for chunk in stream:
-                piece = chunk["choices"][0]["text"]
-                pieces.append(piece)
-                if on_token and piece:
-                    on_token(piece)
-                usage = chunk.get("usage") or usage
+            try:
+                for chunk in stream:
+                    piece = chunk["choices"][0]["text"]
+                    pieces.append(piece)
+                    if on_token and piece:
+                        on_token(piece)
+                    if stopped():
+                        break
+            finally:
+                stream.close()  # ends llama.cpp's generation before the lock is released
         text = "".join(pieces)
         stats = {
             "seconds": time.perf_counter() - started,
             "prompt_tokens": len(prompt_ids),
             "completion_tokens": len(self.llm.tokenize(text.encode(), add_bos=False)) + 1,
         }
-        if steer is not None and steer.spans.steered:
-            stats["copy_steered_tokens"] = steer.spans.steered
+        if steer is not None and steer.steered:
+            stats["copy_steered_tokens"] = steer.steered
+        if schema is not None and schema.steered:
+            stats["schema_steered_tokens"] = schema.steered
         return parsed(text, stats)
