@@ -1,11 +1,12 @@
-"""End-to-end latency of the three headline jobs with the embedded model (+ shipped adapter).
+"""End-to-end latency of the three headline jobs with the embedded model (+ shipped adapter),
+on each runtime named (torch ``embedded``, ``llama-cpp``), in one run so the figures compare.
 
 Prints p50/p90 seconds per job over N runs (fresh session each) to the first visible output
 (a tool step or answer text) and to the complete answer, prompt tokens per model turn and how
 many tool calls were made, and writes the table into docs/benchmarks.md. Replies are composed
 from the tools' summaries (setting ``answers = "tools"``, the default).
 
-    .venv/bin/python benchmarks/bench_assistant.py --runs 10
+    .venv/bin/python benchmarks/bench_assistant.py --runs 10 --model-source embedded llama-cpp
 """
 
 from __future__ import annotations
@@ -44,9 +45,9 @@ def headline_questions(ws) -> dict[str, str]:
     }
 
 
-def run(runs: int, adapter: str) -> list[dict]:
+def run(runs: int, adapter: str, source: str) -> list[dict]:
     ws = build_workspace(ROOT / ".cache" / "bench-workspace", seed=21, skus=200, days=400)
-    settings = load_settings(model_source="embedded", adapter_path=adapter, threads=2)
+    settings = load_settings(model_source=source, adapter_path=adapter, threads=2)
     model = build_chat_model(settings, ws.ctx.store.resolver)
     assistant = Assistant(model, ws.ctx)
     rows = []
@@ -67,6 +68,7 @@ def run(runs: int, adapter: str) -> list[dict]:
             unsupported.append(len(reply.grounding.unsupported))
         rows.append(
             {
+                "runtime": source,
                 "job": job,
                 "question": question,
                 "first_p50_s": statistics.median(first),
@@ -91,12 +93,12 @@ def table(rows: list[dict], runs: int, adapter: str) -> str:
         "Prompt tokens per model turn include the ~385-token system prompt, whose KV cache is computed once",
         "per process and reused, so only the conversation part is processed per turn.",
         "",
-        "| job | question | first output p50 s | answer p50 s | answer p90 s | prompt tokens / model turn | tool calls | unverified items |",
-        "|---|---|---|---|---|---|---|---|",
+        "| runtime | job | question | first output p50 s | answer p50 s | answer p90 s | prompt tokens / model turn | tool calls | unverified items |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['job']} | {r['question']} | {r['first_p50_s']:.2f} | {r['p50_s']:.2f} | {r['p90_s']:.2f} | "
+            f"| {r['runtime']} | {r['job']} | {r['question']} | {r['first_p50_s']:.2f} | {r['p50_s']:.2f} | {r['p90_s']:.2f} | "
             f"{r['prompt_tokens_per_turn']:.0f} | {r['tool_calls']:.1f} | {r['unsupported']} |"
         )
     return "\n".join(lines) + "\n"
@@ -106,9 +108,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--adapter", default="shipped")
+    parser.add_argument("--model-source", nargs="+", default=["embedded"], help="runtimes to time")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    result = run(args.runs, args.adapter)
+    result = [row for source in args.model_source for row in run(args.runs, args.adapter, source)]
     text = table(result, args.runs, args.adapter)
     print(text)
     if not args.no_write:

@@ -34,6 +34,9 @@ def test_a_name_in_the_wrong_slot_moves_or_goes(store):
     assert "location" not in args
     args = calls_for(store, "give me the 3 riskiest SKUs", Call("stockout_risk", {"category": "SKUs"}))  # fmt: skip
     assert "category" not in args
+    # a time is no site: after an unknown site, "and tomorrow?" keeps no location="tomorrow"
+    args = calls_for(store, "and tomorrow?", Call("stockout_risk", {"location": "tomorrow"}))
+    assert "location" not in args
     # a tool that takes a supplier gets it there
     args = calls_for(store, f"late stuff from {supplier.split()[0]}", Call("supplier_orders", {}))
     assert args["supplier"] == supplier

@@ -209,10 +209,20 @@ FUNCTION_WORDS = {
     "with", "and", "or", "my", "our", "your", "their", "next", "same", "other",
 }
 # fmt: on
-# Words that name no entity on their own either: "the 3 riskiest SKUs" is not
-# ``category="SKUs"``.
+# Words of a time, which the horizon and period readers take: "and tomorrow?" after an error
+# is not ``location="tomorrow"``.
 # fmt: off
-NOTHING = FUNCTION_WORDS | GENERIC | {
+TIME_WORDS = {
+    "today", "tonight", "tomorrow", "tmrw", "tmr", "yesterday", "day", "days", "week", "weeks",
+    "wk", "wks", "weekend", "fortnight", "month", "months", "quarter", "year", "now", "soon",
+    "end", "until", "till", "before", "within", "monday", "tuesday", "wednesday", "thursday",
+    "friday", "saturday", "sunday",
+}
+# fmt: on
+# Words that name no entity on their own either: "the 3 riskiest SKUs" is not
+# ``category="SKUs"``, "next week" no site.
+# fmt: off
+NOTHING = FUNCTION_WORDS | GENERIC | TIME_WORDS | {
     "sku", "skus", "stock", "inventory", "stuff", "everything", "anything", "them", "po", "pos",
     "order", "orders", "alert", "alerts", "risk", "risks",
 }
