@@ -17,9 +17,7 @@ def embedded_app(ui_data):
     from assistant.settings import Settings
 
     runtime = Settings.model_fields["model_source"].default
-    server = harness.AppServer(ui_data, model_source=runtime, adapter="shipped").start(
-        timeout=300
-    )
+    server = harness.AppServer(ui_data, model_source=runtime, adapter="shipped").start(timeout=300)
     yield server
     server.stop()
 
