@@ -269,8 +269,13 @@ class Teacher:
         self.model = copy.deepcopy(model).eval()
         for parameter in self.model.parameters():
             parameter.requires_grad_(False)
+        self.to(prefix_ids.device, prefix_ids)
+
+    def to(self, device, prefix_ids: torch.Tensor) -> None:
+        """On the training device (a GPU when there is one), its prompt cache computed there."""
+        self.model.to(device)
         with torch.no_grad():
-            self.cache = self.model(input_ids=prefix_ids, use_cache=True)["cache"]
+            self.cache = self.model(input_ids=prefix_ids.to(device), use_cache=True)["cache"]
 
     def divergence(self, student_logits, prefix_ids, ids, labels, mask) -> tuple[torch.Tensor, int]:
         """(summed KL over the target tokens of the rows the teacher gets right, those rows)."""
@@ -356,6 +361,8 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> P
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     model, optimizer = accelerator.prepare(model, optimizer)
     prefix_ids = prefix_ids.to(accelerator.device)
+    if teacher:
+        teacher.to(accelerator.device, prefix_ids)
 
     start, earlier_seconds, losses, dev_losses = 0, 0.0, [], []
     held_shares: list[float] = []  # share of each batch the teacher already got right
