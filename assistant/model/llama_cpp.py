@@ -1,5 +1,6 @@
-"""The fast CPU path: llama.cpp (``llama-cpp-python``, optional extra ``stockpilot[llama]``)
-running the shipped SmolLM2 Q4_1 GGUF with the LoRA adapter applied at run time.
+"""The default CPU runtime: llama.cpp (``llama-cpp-python``, extra ``stockpilot[llama]``, which
+``make setup`` builds) running the shipped SmolLM2 Q4_1 GGUF with the LoRA adapter applied at run
+time.
 
 The adapter was trained on the fp32 weights dequantised from that very GGUF, so the quantised
 base plus the fp32 LoRA is the trained model (no second quantisation). The adapter is converted
