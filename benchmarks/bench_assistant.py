@@ -45,8 +45,7 @@ def headline_questions(ws) -> dict[str, str]:
     }
 
 
-def run(runs: int, adapter: str, source: str) -> list[dict]:
-    ws = build_workspace(ROOT / ".cache" / "bench-workspace", seed=21, skus=200, days=400)
+def run(ws, runs: int, adapter: str, source: str) -> list[dict]:
     settings = load_settings(model_source=source, adapter_path=adapter, threads=2)
     model = build_chat_model(settings, ws.ctx.store.resolver)
     assistant = Assistant(model, ws.ctx)
@@ -111,7 +110,8 @@ if __name__ == "__main__":
     parser.add_argument("--model-source", nargs="+", default=["embedded"], help="runtimes to time")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    result = [row for source in args.model_source for row in run(args.runs, args.adapter, source)]
+    ws = build_workspace(ROOT / ".cache" / "bench-workspace", seed=21, skus=200, days=400)
+    result = [row for src in args.model_source for row in run(ws, args.runs, args.adapter, src)]
     text = table(result, args.runs, args.adapter)
     print(text)
     if not args.no_write:

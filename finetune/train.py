@@ -269,10 +269,14 @@ class Teacher:
         self.model = copy.deepcopy(model).eval()
         for parameter in self.model.parameters():
             parameter.requires_grad_(False)
+        self.device = None
         self.to(prefix_ids.device, prefix_ids)
 
     def to(self, device, prefix_ids: torch.Tensor) -> None:
         """On the training device (a GPU when there is one), its prompt cache computed there."""
+        if device == self.device:
+            return
+        self.device = device
         self.model.to(device)
         with torch.no_grad():
             self.cache = self.model(input_ids=prefix_ids.to(device), use_cache=True)["cache"]

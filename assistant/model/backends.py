@@ -42,6 +42,24 @@ def protocol_prompt(turns: Sequence[Turn], specs: Sequence[ToolSpec]) -> str:
     return render_prompt([Turn("system", system_prompt(specs)), *bound_history(list(turns))])
 
 
+def constraint_inputs(
+    turns: Sequence[Turn],
+    specs: Sequence[ToolSpec],
+    copy_names: bool,
+    choose_from: Sequence[str] | None = None,
+) -> tuple[dict[str, str] | None, list[ToolSpec] | None]:
+    """(copy sources, the tools a call's name is held to) for an in-process model's constrained
+    decoding, the same on either runtime: names are copied when ``copy_names``; tool names and
+    fixed choices are held to the registry then too, and to ``choose_from`` in a re-choice."""
+    from assistant.model.copy_constraint import copy_sources
+
+    held = [s for s in specs if s.name in choose_from] if choose_from else list(specs)
+    return (
+        copy_sources(turns) if copy_names else None,
+        held if copy_names or choose_from else None,
+    )
+
+
 def parsed(text: str, stats: dict) -> Reply:
     try:
         free_text, calls = parse_reply(text)
@@ -77,16 +95,10 @@ class LocalBackend:
     ) -> Reply:
         """``choose_from``: a call names one of these tools (decoding holds it to them), with
         the same prompt, so its cache and what the model was trained on are unchanged."""
-        from assistant.model.copy_constraint import copy_sources
-
         started = time.perf_counter()
-        held = [s for s in specs if s.name in choose_from] if choose_from else specs
+        sources, held = constraint_inputs(turns, specs, self.copy_names, choose_from)
         text, stats = self.generator.complete(
-            protocol_prompt(turns, specs),
-            self.max_new_tokens,
-            on_token,
-            copy_sources(turns) if self.copy_names else None,
-            held if self.copy_names or choose_from else None,
+            protocol_prompt(turns, specs), self.max_new_tokens, on_token, sources, held
         )
         stats["seconds"] = time.perf_counter() - started
         return parsed(text, stats)

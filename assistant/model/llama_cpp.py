@@ -34,7 +34,13 @@ from pathlib import Path
 import numpy as np
 
 from assistant import limits
-from assistant.model.backends import OnToken, Reply, parsed, protocol_prompt
+from assistant.model.backends import (
+    OnToken,
+    Reply,
+    constraint_inputs,
+    parsed,
+    protocol_prompt,
+)
 from assistant.protocol import CALL_CLOSE, CALL_OPEN, IM_END, Turn, render_turn, system_prompt
 from tools.registry import ToolSpec
 
@@ -231,23 +237,15 @@ class LlamaCppBackend:
         choices are ones that exist, and ``choose_from`` holds a call's name to those tools."""
         from llama_cpp import LogitsProcessorList
 
-        from assistant.model.copy_constraint import CopySpans, copy_sources
+        from assistant.model.copy_constraint import CopySpans
         from assistant.model.schema_constraint import SchemaChoices
 
         started = time.perf_counter()
         prompt = protocol_prompt(turns, specs)
         prompt_ids = self._tokens(prompt)
-        held = [s for s in specs if s.name in choose_from] if choose_from else specs
-        schema = (
-            SchemaChoices(self.tokenizer, len(prompt_ids), held)
-            if self.copy_names or choose_from
-            else None
-        )
-        steer = (
-            CopySpans(self.tokenizer, len(prompt_ids), copy_sources(turns))
-            if self.copy_names
-            else None
-        )
+        sources, held = constraint_inputs(turns, specs, self.copy_names, choose_from)
+        schema = SchemaChoices(self.tokenizer, len(prompt_ids), held) if held else None
+        steer = CopySpans(self.tokenizer, len(prompt_ids), sources) if sources else None
         processors = LogitsProcessorList([_OnLlama(p) for p in (schema, steer) if p])
         pieces = []
         stopped = limits.stop_check()  # a client gone or a deadline passed: stop at the next token

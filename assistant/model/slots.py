@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from assistant.protocol import Call, Turn
 from tools.arguments import arguments_of_kind
+from tools.horizons import UNIT_DAYS, WEEKDAYS
 from tools.registry import ToolSpec, failed
 from tools.resolver import GENERIC
 from tools.store.db import UnknownEntityError
@@ -210,13 +211,12 @@ FUNCTION_WORDS = {
 }
 # fmt: on
 # Words of a time, which the horizon and period readers take: "and tomorrow?" after an error
-# is not ``location="tomorrow"``.
+# is not ``location="tomorrow"``. Units and weekdays are the horizon reader's own.
 # fmt: off
-TIME_WORDS = {
-    "today", "tonight", "tomorrow", "tmrw", "tmr", "yesterday", "day", "days", "week", "weeks",
-    "wk", "wks", "weekend", "fortnight", "month", "months", "quarter", "year", "now", "soon",
-    "end", "until", "till", "before", "within", "monday", "tuesday", "wednesday", "thursday",
-    "friday", "saturday", "sunday",
+_UNITS = [unit for unit in UNIT_DAYS if len(unit) > 1]  # "d" (as in "7d") is no word of its own
+TIME_WORDS = {*_UNITS, *(f"{unit}s" for unit in _UNITS), *WEEKDAYS} | {
+    "today", "tonight", "tomorrow", "tmrw", "tmr", "yesterday", "weekend", "fortnight", "year",
+    "now", "soon", "end", "until", "till", "before", "within",
 }
 # fmt: on
 # Words that name no entity on their own either: "the 3 riskiest SKUs" is not
