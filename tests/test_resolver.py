@@ -90,6 +90,20 @@ def test_suppliers_resolve_from_id_name_distinctive_part_and_typo(store, lookali
     assert "Weser Cosmetics GmbH (SUP-002)" in str(asked.value)
 
 
+def test_suppliers_resolve_and_are_mentioned_by_their_id_in_loose_forms(lookalikes):
+    for typed in ("SUP-003", "sup 3", "SUP3", "sup-003", "supplier #3", "vendor no. 3"):
+        assert lookalikes.supplier(typed)["supplier_id"] == "SUP-003", typed
+        request = f"lead time and fill rate of {typed}"
+        assert [(m.kind, m.key) for m in lookalikes.resolver.mentions(request)] == [
+            ("supplier", "SUP-003")
+        ], typed
+    # an id no supplier has is no mention, and a count after "suppliers" is no id
+    assert lookalikes.resolver.mentions("scorecard for sup 9") == []
+    assert lookalikes.resolver.mentions("rank the suppliers, top 3") == []
+    with pytest.raises(UnknownEntityError):
+        lookalikes.supplier("SUP-009")
+
+
 def test_skus_resolve_from_loose_codes_and_product_names(lookalikes):
     for typed in ("SKU-00088", "sku 88", "SKU88", "sku-088", "88"):
         assert lookalikes.product(typed)["sku"] == "SKU-00088", typed

@@ -129,6 +129,20 @@ def test_a_supplier_name_written_as_the_sku_of_a_buy_list_goes_to_the_supplier(s
     assert args == {"supplier": supplier}
 
 
+def test_a_supplier_id_in_the_request_fills_the_supplier_slot_whatever_slot_the_model_used(store):
+    supplier = store.suppliers().iloc[3]
+    number = int(supplier.supplier_id.split("-")[1])
+    for typed in (supplier.supplier_id, f"sup {number}"):
+        reply = ArgumentGuard(HoldsNames(Call("supplier_scorecard", {"sku": typed}))).respond(
+            [Turn("user", f"lead time and fill rate of {typed}")], SPECS
+        )
+        assert reply.calls[0].arguments == {}  # without the resolver: sku is no argument of it
+        reply = ArgumentGuard(
+            HoldsNames(Call("supplier_scorecard", {"sku": typed})), store.resolver
+        ).respond([Turn("user", f"lead time and fill rate of {typed}")], SPECS)
+        assert reply.calls[0].arguments == {"supplier": supplier["name"]}, typed
+
+
 class HoldsNames:
     """A backend that, like the in-process model, can be held to some tools' names: its
     first call is scripted; asked again, it takes the first tool it is held to."""

@@ -54,6 +54,10 @@ _WORD = re.compile(r"[a-z0-9]+")
 _SKU_CODE = re.compile(r"\bsku\s*[-#:_]?\s*0*(\d{1,7})\b", re.I)
 _PO_CODE = re.compile(r"\b(?:po|purchase\s+order)\s*[-#:_]?\s*(?:no\.?\s*)?(\d{2,8})\b", re.I)
 _ALERT_CODE = re.compile(r"\b(?:alert\s*#?\s*(?:a\s*-?\s*)?|a-?)(\d{1,6})\b", re.I)
+# "SUP-008", "sup 8", "supplier #3", "vendor no. 5": a supplier by its id, whatever the padding.
+_SUPPLIER_CODE = re.compile(
+    r"\b(?:sup\s*[-#:_]?\s*|(?:supplier|vendor)\s*(?:#|no\.?|number)\s*)(\d{1,4})\b", re.I
+)
 _BARE_NUMBER = re.compile(r"(?<![\w.,-])(\d{3,8})(?![\w.,%-])")
 _SITE_CUE = re.compile(r"\b(?:at|in|for|from|to|@)\s*$")
 
@@ -98,6 +102,11 @@ class _Name:
     @cached_property
     def all_words(self) -> set[str]:
         return set(words(self.label))
+
+
+def _same_number(code: str, digits: str) -> bool:
+    """Does ``code`` ('SUP-008') carry the number ``digits`` ('8', '008')?"""
+    return re.sub(r"\D", "", code).lstrip("0") == digits.lstrip("0")
 
 
 def _word_spans(text: str) -> list[tuple[str, int, int]]:
@@ -197,8 +206,12 @@ class Resolver:
     def supplier(self, text: str) -> str:
         """A supplier id from an id, the name, a distinctive part of it or a typo of one."""
         key = fold(text).strip()
+        code = _SUPPLIER_CODE.fullmatch(key)
         exact = [
-            n.key for n in self.suppliers if key in (fold(n.key), fold(n.label.rsplit(" (", 1)[0]))
+            n.key
+            for n in self.suppliers
+            if key in (fold(n.key), fold(n.label.rsplit(" (", 1)[0]))
+            or (code and _same_number(n.key, code.group(1)))
         ]
         found = exact or [k for m in self._scan(text, self.suppliers, "supplier") for k in (m.candidates or (m.key,))] or [
             n.key for n in self.suppliers if key and key in fold(n.label)
@@ -262,6 +275,7 @@ class Resolver:
         found += [
             Mention("alert", c, *s) for c, s in self._codes(text, _ALERT_CODE, "A", self.alerts)
         ]
+        found += [Mention("supplier", c, *s) for c, s in self._supplier_codes(text)]
         taken = [(m.start, m.end) for m in found]
         for kind, names in (("supplier", self.suppliers), ("location", self.locations)):
             for mention in self._scan(text, names, kind, taken):
@@ -420,6 +434,14 @@ class Resolver:
             codes = [s for s in self.products.sku if re.sub(r"\D", "", s).lstrip("0") == number]
             if codes:
                 found.append((codes[0], match.span()))
+        return found
+
+    def _supplier_codes(self, text: str) -> list[tuple[str, tuple[int, int]]]:
+        found = []
+        for match in _SUPPLIER_CODE.finditer(text):
+            keys = [n.key for n in self.suppliers if _same_number(n.key, match.group(1))]
+            if keys:
+                found.append((keys[0], match.span()))
         return found
 
     def _codes(self, text: str, pattern: re.Pattern, prefix: str, known: set[str]):
