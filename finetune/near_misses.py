@@ -118,6 +118,80 @@ NEAR_MISS = [
         "who {x}",
         ["is the ceo of apple", "won the world cup", "painted the mona lisa", "runs {city}"],
     ),
+    # The new tools' words about other things (a what-if, a count, a briefing, something to
+    # buy or order, a ranking): stage 14 learnt those tools and then called them for off-topic
+    # requests that shared only a frame with them.
+    (
+        "what if {x}",
+        [
+            "the moon disappeared",
+            "I quit my job",
+            "it snows in {city} all week",
+            "dinosaurs were still alive",
+            "I moved to {city}",
+            "humans could fly",
+        ],
+    ),
+    (
+        "how many {x}",
+        [
+            "people live in {city}",
+            "legs does a spider have",
+            "days until my holiday",
+            "goals did ronaldo score",
+            "languages are spoken in india",
+            "bones are in the body",
+        ],
+    ),
+    (
+        "brief me on {x}",
+        [
+            "today's headlines",
+            "the history of {city}",
+            "the latest phones",
+            "the premier league table",
+            "the royal family",
+        ],
+    ),
+    (
+        "what should I {x}",
+        [
+            "cook tonight",
+            "wear to the party",
+            "buy my mum for her birthday",
+            "order for lunch",
+            "watch on netflix",
+            "study at university",
+        ],
+    ),
+    (
+        "top {x}",
+        [
+            "10 films of all time",
+            "5 beaches in europe",
+            "3 songs this week",
+            "10 things to do in {city}",
+            "5 board games",
+        ],
+    ),
+    # Personal errands and money: someone's own life, not our stock or suppliers.
+    (
+        "can you {x}",
+        [
+            "sort out my car insurance",
+            "fill in my visa form",
+            "pay my phone bill",
+            "renew my passport",
+            "cancel my gym membership",
+            "fix my laptop",
+            "find me a flat in {city}",
+            "file my holiday request",
+        ],
+    ),
+    (
+        "is {x} a good investment",
+        ["gold", "a flat in {city}", "ethereum", "my pension fund", "art", "a vintage watch"],
+    ),
     (
         "{x}",
         [
