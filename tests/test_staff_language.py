@@ -70,6 +70,37 @@ def test_their_open_orders_takes_the_supplier_of_the_earlier_call(store):
     assert args == {"status": "open", "supplier": supplier}
 
 
+def test_the_email_after_an_alert_and_its_sop_is_about_the_alert_po_and_plurals_are_not(
+    writable_store,
+):
+    store = writable_store
+    assert call_tool(ToolContext(store), "scan_anomalies", {}).ok
+    with_po = "SELECT alert_id, po_number FROM alerts WHERE po_number IS NOT NULL"
+    alert = store.query(with_po).iloc[0]
+    explained = call_tool(ToolContext(store), "explain_alert", {"alert_id": alert.alert_id})
+    earlier = [
+        Turn("user", f"what's going on with {alert.alert_id}?"),
+        Turn("assistant", calls=[Call("explain_alert", {"alert_id": alert.alert_id})]),
+        Turn("tool", explained.render(), tool_name="explain_alert"),
+        Turn("assistant", calls=[Call("search_sops", {"query": "supplier delay"})]),
+        Turn("tool", "Quoted SOP text: SOP-07 §2 ...", tool_name="search_sops"),
+        Turn("assistant", "..."),
+    ]
+    every = Call("draft_supplier_email", {})
+    assert calls_for(store, "draft the email", every, earlier) == {"po_number": alert.po_number}
+    # all the late suppliers, or a scorecard of every supplier: no single one is meant
+    assert calls_for(store, "draft the emails for every late supplier", every, earlier) == {}
+    scorecard = Call("supplier_scorecard", {})
+    assert calls_for(store, "show me the supplier scorecard", scorecard, earlier) == {}
+    supplier = store.query(
+        "SELECT s.name FROM suppliers s JOIN purchase_orders p USING (supplier_id) "
+        f"WHERE p.po_number = '{alert.po_number}'"
+    ).iloc[0, 0]
+    assert calls_for(store, "how reliable is the supplier?", scorecard, earlier) == {
+        "supplier": supplier
+    }
+
+
 def test_an_invented_tool_name_is_read_as_the_tool_it_plainly_means():
     calls, notes = repair_names([Call("forecast", {"sku": "SKU-00001"}), Call("tool_call", {})], SPECS)  # fmt: skip
     assert [c.name for c in calls] == ["forecast_demand", "tool_call"]

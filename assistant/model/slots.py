@@ -4,8 +4,9 @@ The model picks the tool; the entity resolver (tools.resolver) reads which sites
 suppliers, SKUs, POs and alerts the latest request names, and each mention goes into the slot of
 its kind: "hamberg" is the Hamburg site whatever slot the model put it in, and a supplier name is
 never a location. A request that refers to an earlier result ("the first one", "that supplier",
-"their open orders") takes the entity from that result or from the earlier call, never the
-digits of the words ("first" is not ``sku='1'``).
+"their open orders", "draft the email") takes the entity from the latest result that names one
+of that kind, or from the earlier call, never the digits of the words ("first" is not
+``sku='1'``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,17 @@ _REFERENCE = re.compile(
     r"\b(?:it|its|it's|that|this|those|these|them|their|they|theirs|same|said|him|her|"
     r"that one|this one)\b"
 )
+# "chase the supplier", "draft the email" after a result point at its one entity of that kind
+# (an e-mail is about a PO). Only a noun that ends its phrase: "the supplier scorecard" is every
+# supplier's, and a plural ("the suppliers") points at no single one.
+_DEFINITE = re.compile(
+    r"\bthe\s+(supplier|vendor|po|purchase order|alert|sku|email|e-mail|draft)"
+    r"(?=\s*$|\s*[?.!,;]|\s+(?:about|for|of|on|re|again|too|and|then|now|please|pls)\b)"
+)
+_DEFINITE_KIND = {
+    "supplier": "supplier", "vendor": "supplier", "po": "po", "purchase order": "po",
+    "alert": "alert", "sku": "sku", "email": "po", "e-mail": "po", "draft": "po",
+}  # fmt: skip
 _CODES = {
     "sku": re.compile(r"\bSKU-\d+\b"),
     "po": re.compile(r"\bPO-\d+\b"),
@@ -63,14 +75,36 @@ def latest_request(turns: Sequence[Turn]) -> tuple[str, int]:
     return "", len(turns)
 
 
-def _earlier(turns: Sequence[Turn], before: int) -> tuple[str | None, list[Call]]:
-    """(the last successful tool result, the calls) of the exchanges before the latest request."""
-    result, calls = None, []
+def referred_kinds(request: str) -> set[str] | None:
+    """Kinds of entity the request points back at: every kind for a pronoun ("that", "them",
+    "the first one"), the named kinds for a definite noun ("the supplier", "draft the email"),
+    None for no reference."""
+    text = request.lower()
+    if ordinal(text) is not None or _REFERENCE.search(text):
+        return set(KINDS)
+    named = {_DEFINITE_KIND[m.group(1)] for m in _DEFINITE.finditer(text)}
+    return named or None
+
+
+def _earlier(turns: Sequence[Turn], before: int) -> tuple[list[str], list[Call]]:
+    """(the successful tool results, latest first, the calls) of the exchanges before the latest
+    request."""
+    results, calls = [], []
     for turn in turns[:before]:
         calls += turn.calls
         if turn.role == "tool" and not failed(turn.content):
-            result = turn.content
-    return result, calls
+            results.insert(0, turn.content)
+    return results, calls
+
+
+def _latest_naming(results: list[str], kind: str, resolver) -> list[str]:
+    """The entities of ``kind`` in the latest result that names any: after an alert and its SOP,
+    "the PO" is the alert's PO, though the SOP came last."""
+    for result in results:
+        found = entities_in(result, kind, resolver)
+        if found:
+            return found
+    return []
 
 
 def entities_in(result: str, kind: str, resolver) -> list[str]:
@@ -113,8 +147,8 @@ def fill_slots(
     request, at = latest_request(turns)
     mentions = resolver.mentions(request)
     row = ordinal(request)
-    refers = row is not None or bool(_REFERENCE.search(request.lower()))
-    result, earlier_calls = _earlier(turns, at)
+    refers = referred_kinds(request) or set()
+    results, earlier_calls = _earlier(turns, at)
     by_name = {spec.name: spec for spec in specs}
     resolves = lookups(resolver)
     out, notes, dropped = [], [], []
@@ -129,7 +163,7 @@ def fill_slots(
             if not names:
                 continue
             name = names[0]
-            value = _slot_value(kind, name, args, spec, mentions, row, refers, result,
+            value = _slot_value(kind, name, args, spec, mentions, row, kind in refers, results,
                                 earlier_calls, resolver, resolves, request)  # fmt: skip
             if value is _DROP:
                 dropped.append(f"{call.name}.{name}={args.pop(name)!r}")
@@ -147,7 +181,7 @@ _DROP = object()
 
 
 def _slot_value(
-    kind, name, args, spec, mentions, row, refers, result, earlier, resolver, resolves, request
+    kind, name, args, spec, mentions, row, refers, results, earlier, resolver, resolves, request
 ):
     """The value a slot should hold (None: leave the model's, _DROP: remove it)."""
     mine = [m for m in mentions if m.kind == kind]
@@ -160,8 +194,8 @@ def _slot_value(
         if len(keys) == 1:
             return resolver.display(kind, keys.pop())
         return None  # several named: the model chose among them
-    if row is not None and result is not None and kind in ("sku", "po", "alert", "supplier"):
-        found = entities_in(result, kind, resolver)
+    if row is not None and kind in ("sku", "po", "alert", "supplier"):
+        found = _latest_naming(results, kind, resolver)
         if found and -len(found) <= row < len(found):
             return resolver.display(kind, found[row])
     if refers and name not in args:
@@ -169,7 +203,7 @@ def _slot_value(
             for key, value in call.arguments.items():
                 if key == name and value not in (None, ""):
                     return value
-        found = entities_in(result, kind, resolver) if result else []
+        found = _latest_naming(results, kind, resolver)
         required = spec.request.model_fields[name].is_required()
         if len(found) == 1 or (found and required):
             return resolver.display(kind, found[0])
