@@ -552,10 +552,36 @@ def test_what_if_changes_shares_and_delays_are_read_from_the_words_the_data_teac
         "what if PO-4512 is 10 days late, stockouts in the next 3 weeks",
         {"po_number": "PO-4512", "slip_days": 3, "horizon_days": 28},
     ) == {"po_number": "PO-4512", "slip_days": 10, "horizon_days": 21}
-    # an argument the model did not set stays unset: the model picks the edit
+    # an edit the model did not set stays unset where it set another: the model picks the edit
     assert settled(
         "what if we lose half the stock at HAM", {"location": "HAM", "stock_loss_pct": 5}
     ) == {
         "location": "HAM",
         "stock_loss_pct": 50,
+    }
+    assert settled(
+        "what if demand at HAM drops 30% and PO-4512 is cancelled",
+        {"location": "HAM", "demand_change_pct": -3},
+    ) == {"location": "HAM", "demand_change_pct": -30}
+    # a call that sets no edit at all takes each one the words name: a cancellation, a delay,
+    # stock lost where the words say it is lost, a change
+    assert settled("what if PO-4512 gets cancelled", {"po_number": "PO-4512"}) == {
+        "po_number": "PO-4512",
+        "cancel": True,
+    }
+    assert settled("sim: PO-4512 never shows up", {"po_number": "PO-4512", "cancel": False}) == {
+        "po_number": "PO-4512",
+        "cancel": True,
+    }
+    assert settled("what if Acme is 2 weeks late", {"supplier": "Acme"}) == {
+        "supplier": "Acme",
+        "slip_days": 14,
+    }
+    assert settled("what if Dresden loses all its stock", {"location": "Dresden"}) == {
+        "location": "Dresden",
+        "stock_loss_pct": 100,
+    }
+    assert settled("what if Dresden sells 20% less", {"location": "Dresden"}) == {
+        "location": "Dresden",
+        "demand_change_pct": -20,
     }

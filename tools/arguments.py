@@ -51,6 +51,7 @@ EntityKind = Literal[
     "change",  # a signed percent change ("doubles" +100), read from words (tools.changes)
     "share",  # a share lost, percent ("half" 50)
     "delay",  # days later ("another week" 7)
+    "cancellation",  # never arrives ("cancelled", "won't show up")
 ]
 ENTITY_KINDS: tuple[str, ...] = get_args(EntityKind)
 

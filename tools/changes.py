@@ -53,12 +53,14 @@ _SPAN = 24  # characters between a direction or delay word and its amount
 
 @dataclass(frozen=True)
 class Read:
-    value: float
+    value: float | bool
     span: tuple[int, int]
 
     @property
-    def number(self) -> int | float:
-        """The value as an argument takes it: 200, not 200.0."""
+    def number(self) -> int | float | bool:
+        """The value as an argument takes it: 200, not 200.0; a yes stays True."""
+        if isinstance(self.value, bool):
+            return self.value
         return int(self.value) if float(self.value).is_integer() else self.value
 
 
@@ -115,6 +117,18 @@ HYPOTHESIS = re.compile(
     r"\b(?:if|suppose|supposing|assum\w*|imagine|scenario|simulat\w*|sim|stress[- ]test\w*|"
     r"hypothetical\w*|re-?project\w*|re-?run)\b"
 )
+
+
+def cancellation(text: str) -> Read | None:
+    """A cancellation ``text`` names ("is cancelled", "never arrives", "won't show up")."""
+    match = CANCELLED.search(text.lower())
+    return Read(True, match.span()) if match else None
+
+
+def stock_lost(text: str) -> Read | None:
+    """The share of stock ``text`` says is lost, only where it says so ("loses half", "a fire
+    destroys 20%"): a bare "20%" is no loss of stock."""
+    return share_lost(text) if LOSING.search(text.lower()) else None
 
 
 def names_an_edit(text: str) -> bool:

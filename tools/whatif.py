@@ -52,7 +52,11 @@ class WhatIfRequest(Request):
         ),
         Names("delay"),
     ] = None
-    cancel: bool = Field(False, description="the PO (or the supplier's open POs) never arrive")
+    cancel: Annotated[
+        bool,
+        Field(description="the PO (or the supplier's open POs) never arrive"),
+        Names("cancellation"),
+    ] = False
     demand_change_pct: Annotated[
         float | None,
         Field(ge=-100, le=1000, description="demand change in percent: 100 doubles, -50 halves"),

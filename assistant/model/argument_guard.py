@@ -49,7 +49,7 @@ from assistant.model.slots import (
 )
 from assistant.protocol import Call, Turn
 from tools.arguments import ENTITY_KINDS, arguments_of_kind, entity_kind
-from tools.changes import delay_days, percent_change, share_lost, without
+from tools.changes import cancellation, delay_days, percent_change, share_lost, stock_lost, without
 from tools.horizons import AMOUNT, horizon_days
 from tools.registry import ToolSpec, failed
 
@@ -57,7 +57,7 @@ from tools.registry import ToolSpec, failed
 # chooses (how many rows, vans, kg, which day), looked up in the user's words and earlier calls,
 # not in tool results. Of those, counts: "36 days" is a duration, not a count.
 # Not checked: values computed from words (horizons, changes, shares, delays) and free text.
-CHECKED_KINDS = set(ENTITY_KINDS) - {"horizon", "change", "share", "delay", "text"}
+CHECKED_KINDS = set(ENTITY_KINDS) - {"horizon", "change", "share", "delay", "cancellation", "text"}
 USER_CHOSEN_KINDS = {"date", "period", "count"}
 
 
@@ -94,13 +94,17 @@ def mentioned(value, text: str) -> bool:
 # is blanked for the ones after it where the call sets its argument, so in a what-if "drops by
 # a quarter" is a change, not an 84-day horizon, and "slips a week" a delay, not a horizon.
 READERS = {"change": percent_change, "share": share_lost, "delay": delay_days}
+# A call that sets none of those (a what-if naming only its PO) takes each edit the words name,
+# a share of stock only where the words say it is lost.
+FILLERS = READERS | {"share": stock_lost, "cancellation": cancellation}
 
 
 def resolve_settings(
     calls: list[Call], turns: Sequence[Turn], specs: Sequence[ToolSpec], today=None
 ) -> tuple[list[Call], list[str]]:
     """Set the changes, shares lost and delays the latest request names on the arguments of
-    those kinds the model set, and the horizon it names on every horizon argument."""
+    those kinds the model set (on every edit the words name where it set none), and the
+    horizon it names on every horizon argument."""
     request, _ = latest_request(turns)
     by_name = {spec.name: spec for spec in specs}
     resolved, changed = [], []
@@ -110,8 +114,10 @@ def resolve_settings(
             resolved.append(call)
             continue
         text, arguments = request, dict(call.arguments)
-        for kind, read in READERS.items():
-            keys = [k for k in arguments_of_kind(spec.request, kind) if k in arguments]
+        edits = [k for kind in FILLERS for k in arguments_of_kind(spec.request, kind)]
+        unset = not any(arguments.get(k) not in (None, False) for k in edits)
+        for kind, read in (FILLERS if unset else READERS).items():
+            keys = [k for k in arguments_of_kind(spec.request, kind) if unset or k in arguments]
             found = read(text) if keys else None
             if found is not None:
                 text = without(text, found)
