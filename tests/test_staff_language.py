@@ -209,6 +209,26 @@ def test_a_call_that_cannot_run_for_a_misplaced_name_is_chosen_again_among_tools
     assert "chosen again" in reply.stats["resolved_arguments"][0]
 
 
+def test_an_sop_search_for_nothing_but_a_po_number_is_chosen_again_among_tools_that_take_a_po(
+    store,
+):
+    po = store.query("SELECT po_number FROM purchase_orders LIMIT 1").iloc[0, 0]
+    backend = HoldsNames(Call("search_sops", {"query": po}))
+    reply = ArgumentGuard(backend, store.resolver).respond(
+        [Turn("user", f"prepare an escalation for {po}")], SPECS
+    )
+    (held,) = backend.held
+    takes_po = {s.name for s in SPECS if "po_number" in s.request.model_fields}
+    assert held and set(held) == takes_po - {"search_sops"}
+    assert reply.calls[0].name == held[0] and reply.calls[0].arguments["po_number"] == po
+    # a query with words of its own searches the procedures, PO and all
+    backend = HoldsNames(Call("search_sops", {"query": f"escalation steps for {po}"}))
+    reply = ArgumentGuard(backend, store.resolver).respond(
+        [Turn("user", f"what are the escalation steps for {po}")], SPECS
+    )
+    assert backend.held == [] and reply.calls[0].name == "search_sops"
+
+
 def test_a_call_whose_slots_fit_is_not_chosen_again(store):
     sku = store.query("SELECT sku FROM products LIMIT 1").sku[0]
     backend = HoldsNames(Call("recommend_products", {"sku": sku}))

@@ -21,7 +21,8 @@ latest request names exactly one horizon, ``horizon_days`` is computed from it i
 model still decides whether the tool takes a horizon at all.
 
 A call that cannot run because a required slot holds a name of another kind (a supplier's name
-as the SKU) is chosen again, with the same prompt, among the tools that take every kind of
+as the SKU), or whose free text is nothing but an entity's code (the SOP search for "PO-4113"),
+is chosen again, with the same prompt, among the tools that take every kind of
 entity it names (a backend that can hold decoding to some tools' names says so with
 ``chooses_tools``). An empty optional choice takes the one several-word choice the request
 names ("demand spikes" is ``kind="demand_spike"``). A call to a tool whose grounds the request
@@ -332,16 +333,22 @@ class ArgumentGuard:
 
     def _choose_again(self, reply, turns: Sequence[Turn], specs: Sequence[ToolSpec]):
         """A call that cannot run because a required slot holds a name of another kind (a
-        supplier as the SKU, a site as the SKU) is chosen again among the tools that take
-        every kind of entity it names; the prompt stays, decoding holds the name to them."""
+        supplier as the SKU, a site as the SKU), or whose free text is only an entity's code (a
+        PO number as the SOP query), is chosen again among the tools that take every kind of
+        entity it names; the prompt stays, decoding holds the name to them."""
         by_name = {spec.name: spec for spec in specs}
         call = reply.calls[0]
         spec = by_name.get(call.name)
         resolves = lookups(self.resolver)
-        if spec is None or misfit_slot(call, spec, resolves) is None:
-            return reply  # the common case: every slot fits, no mention lookup needed
-        said = [m.kind for m in self.resolver.mentions(latest_request(turns)[0])]
-        misfit = misfit_slot(call, spec, resolves, said)
+        if spec is None:
+            return reply
+        misfit = misfit_slot(call, spec, resolves)
+        if misfit is not None:  # a name of two kinds is of the kind the request says first
+            said = [m.kind for m in self.resolver.mentions(latest_request(turns)[0])]
+            misfit = misfit_slot(call, spec, resolves, said)
+        misfit = misfit or code_as_text(call, spec, self.resolver)
+        if misfit is None:
+            return reply  # the common case: every slot fits
         named = named_kinds(call, spec, resolves) | {misfit[1]}
         fitting = [s.name for s in specs if s.name != call.name and takes(s, named)]
         note = f"{call.name}: {misfit[0]}={call.arguments[misfit[0]]!r} names a {misfit[1]}"
@@ -388,6 +395,25 @@ def misfit_slot(
         )
         if other is not None:
             return name, other
+    return None
+
+
+def code_as_text(call: Call, spec: ToolSpec, resolver) -> tuple[str, str] | None:
+    """(argument, kind) for a required free-text slot that holds nothing but one entity's name
+    or code: ``search_sops(query="PO-4113")`` for "prepare an escalation for PO-4113" searches the
+    procedures for a PO number they never contain; the PO is for a tool that takes one."""
+    fields = spec.request.model_fields
+    for name, value in call.arguments.items():
+        if entity_kind(spec.request, name) != "text" or not fields[name].is_required():
+            continue
+        text = str(value).strip()
+        found = resolver.mentions(text) if text else []
+        if (
+            len(found) == 1
+            and not found[0].ambiguous
+            and found[0].end - found[0].start == len(text)
+        ):
+            return name, found[0].kind
     return None
 
 
