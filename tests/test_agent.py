@@ -307,6 +307,19 @@ def test_argument_guard_drops_filters_nobody_mentioned():
         [Call("draft_supplier_email", {"po_number": "PO-4512"})], turns, agent_tools()
     )
     assert calls[0].arguments == {"po_number": "PO-4512"} and not dropped
+    # a code's bare number counts in the user's words only: a "1" in a result names no PO-1
+    turns = [
+        Turn("user", "scorecard for adler"),
+        Turn("assistant", calls=[Call("supplier_scorecard", {"supplier": "adler"})]),
+        Turn("tool", "Adler (SUP-005): OTIF 76% over 501 PO lines, 1 PO late now.", tool_name="x"),
+        Turn("user", "draft an email to them about their late orders"),
+    ]
+    calls, dropped = drop_unsaid(
+        [Call("draft_supplier_email", {"po_number": "PO-1", "supplier": "adler"})],
+        turns,
+        agent_tools(),
+    )
+    assert calls[0].arguments == {"supplier": "adler"} and dropped
     turns = [
         Turn("user", "forecast sku-00042 at lyon"),
         Turn(

@@ -77,8 +77,10 @@ def conversation_text(turns: Sequence[Turn]) -> str:
     return "\n".join(parts)
 
 
-def mentioned(value, text: str) -> bool:
-    """Is ``value`` written somewhere in ``text`` (loosely: case, spaces, dashes aside)?"""
+def mentioned(value, text: str, said: str | None = None) -> bool:
+    """Is ``value`` written somewhere in ``text`` (loosely: case, spaces, dashes aside)? A code
+    also counts when its number is in ``said`` (the user's words, ``text`` if not given):
+    "purchase order 1234" names PO-1234, but a "1" in a tool result names no PO-1."""
     if isinstance(value, bool) or value is None:
         return True
     if isinstance(value, int | float):
@@ -87,8 +89,8 @@ def mentioned(value, text: str) -> bool:
     squashed, haystack = _squash(str(value)), _squash(text)
     if not squashed or squashed in haystack:
         return True
-    code = re.fullmatch(r"[a-z]{1,3}(\d+)", squashed)  # PO-1234 said as "purchase order 1234"
-    return bool(code) and code.group(1) in re.findall(r"\d+", text)
+    code = re.fullmatch(r"[a-z]{1,3}(\d+)", squashed)
+    return bool(code) and code.group(1) in re.findall(r"\d+", text if said is None else said)
 
 
 # Settings read from the latest request's words (tools.changes), in this order; a reader's span
@@ -181,7 +183,7 @@ def drop_unsaid(
                 ]
                 source = "\n".join([counts if kind == "count" else said, *earlier])
             unknown = key not in fields
-            unsaid = not mentioned(value, source) or names_nothing(value, FUNCTION_WORDS)
+            unsaid = not mentioned(value, source, said) or names_nothing(value, FUNCTION_WORDS)
             if unknown or (kind in CHECKED_KINDS and optional and unsaid):
                 dropped.append(f"{call.name}.{key}={value!r}")
             else:
