@@ -229,6 +229,28 @@ def test_an_sop_search_for_nothing_but_a_po_number_is_chosen_again_among_tools_t
     assert backend.held == [] and reply.calls[0].name == "search_sops"
 
 
+def test_an_sop_search_for_the_second_one_after_alerts_is_chosen_again_for_that_alert(
+    writable_store,
+):
+    store = writable_store
+    assert call_tool(ToolContext(store), "scan_anomalies", {}).ok
+    listed = call_tool(ToolContext(store), "list_alerts", {})
+    second = listed.result.table().iloc[1]["alert_id"]
+    earlier = [
+        Turn("user", "open alerts"),
+        Turn("assistant", calls=[Call("list_alerts", {})]),
+        Turn("tool", listed.render(), tool_name="list_alerts"),
+        Turn("assistant", "..."),
+        Turn("user", "explain the second one"),
+    ]
+    backend = HoldsNames(Call("search_sops", {"query": "the second one"}))
+    reply = ArgumentGuard(backend, store.resolver).respond(earlier, SPECS)
+    (held,) = backend.held
+    takes_alert = {s.name for s in SPECS if "alert_id" in s.request.model_fields}
+    assert held and set(held) <= takes_alert
+    assert reply.calls[0].name == held[0] and reply.calls[0].arguments["alert_id"] == second
+
+
 def test_a_call_whose_slots_fit_is_not_chosen_again(store):
     sku = store.query("SELECT sku FROM products LIMIT 1").sku[0]
     backend = HoldsNames(Call("recommend_products", {"sku": sku}))

@@ -47,6 +47,8 @@ from assistant.model.slots import (
     latest_request,
     lookups,
     names_nothing,
+    refers_only,
+    row_kind,
 )
 from assistant.protocol import Call, Turn
 from tools.arguments import ENTITY_KINDS, arguments_of_kind, entity_kind
@@ -348,7 +350,7 @@ class ArgumentGuard:
         if misfit is not None:  # a name of two kinds is of the kind the request says first
             said = [m.kind for m in self.resolver.mentions(latest_request(turns)[0])]
             misfit = misfit_slot(call, spec, resolves, said)
-        misfit = misfit or code_as_text(call, spec, self.resolver)
+        misfit = misfit or code_as_text(call, spec, self.resolver, turns)
         if misfit is None:
             return reply  # the common case: every slot fits
         named = named_kinds(call, spec, resolves) | {misfit[1]}
@@ -400,15 +402,22 @@ def misfit_slot(
     return None
 
 
-def code_as_text(call: Call, spec: ToolSpec, resolver) -> tuple[str, str] | None:
+def code_as_text(
+    call: Call, spec: ToolSpec, resolver, turns: Sequence[Turn] = ()
+) -> tuple[str, str] | None:
     """(argument, kind) for a required free-text slot that holds nothing but one entity's name
-    or code: ``search_sops(query="PO-4113")`` for "prepare an escalation for PO-4113" searches the
-    procedures for a PO number they never contain; the PO is for a tool that takes one."""
+    or code, or nothing but a reference to a row of the latest result: ``search_sops(query=
+    "PO-4113")`` for "prepare an escalation for PO-4113" searches the procedures for a PO number
+    they never contain, and ``query="the second one"`` after a list of alerts for a row; the
+    entity is for a tool that takes one."""
     fields = spec.request.model_fields
     for name, value in call.arguments.items():
         if entity_kind(spec.request, name) != "text" or not fields[name].is_required():
             continue
         text = str(value).strip()
+        if text and refers_only(text):
+            kind = row_kind(turns, resolver)
+            return (name, kind) if kind else None
         found = resolver.mentions(text) if text else []
         if (
             len(found) == 1

@@ -97,6 +97,48 @@ def _earlier(turns: Sequence[Turn], before: int) -> tuple[list[str], list[Call]]
     return results, calls
 
 
+# Words of a bare reference to a row: "the second one", "it", "that one", "the last item".
+ROW_WORDS = {
+    *ORDINALS,
+    "one",
+    "ones",
+    "row",
+    "line",
+    "item",
+    "entry",
+    "result",
+    "number",
+    "please",
+    "pls",
+}
+
+
+def refers_only(text: str) -> bool:
+    """Is ``text`` nothing but a reference ("the second one", "that one", "it")?"""
+    return names_nothing(text, FUNCTION_WORDS | ROW_WORDS) and (
+        ordinal(text) is not None or bool(_REFERENCE.search(text.lower()))
+    )
+
+
+def row_kind(turns: Sequence[Turn], resolver) -> str | None:
+    """The kind of entity the rows of the latest result are (the kind whose code comes first:
+    an alert list's rows are alerts, though each names a SKU and a PO too)."""
+    _, at = latest_request(turns)
+    results, _ = _earlier(turns, at)
+    for result in results:
+        first = {}
+        for kind in ("alert", "po", "sku"):
+            match = _CODES[kind].search(result)
+            if match:
+                first[kind] = match.start()
+        suppliers = resolver.mentions_of(result, "supplier") if not first else []
+        if suppliers:
+            first["supplier"] = suppliers[0].start
+        if first:
+            return min(first, key=first.get)
+    return None
+
+
 def _latest_naming(results: list[str], kind: str, resolver) -> list[str]:
     """The entities of ``kind`` in the latest result that names any: after an alert and its SOP,
     "the PO" is the alert's PO, though the SOP came last."""
