@@ -188,7 +188,7 @@ class DatasetConfig:
     # Training only (finetune.grammar): composed requests, follow-ups and near-miss refusals.
     composed_per_tool: int = 500
     composed_followups: int = 1000
-    near_misses: int = 800
+    near_misses: int = 900
     composed_switches: int = 1200
     # Training only: topic switches between training templates, built as the held-out ones are.
     template_switches: int = 600

@@ -174,6 +174,26 @@ NEAR_MISS = [
             "5 board games",
         ],
     ),
+    # Off-topic noun phrases after the grammar's openers alone ("can u do ", "pls ", "quick q: "):
+    # those openers were only ever followed by our own requests ("can u do supplier ranking"),
+    # so an opener by itself had come to mean "call a tool".
+    (
+        "{opener}{x}",
+        [
+            "my homework",
+            "a birthday card for my mum",
+            "my cv",
+            "the dishes",
+            "my car insurance renewal",
+            "a logo for my band",
+            "my wedding playlist",
+            "a crossword",
+            "my visa application",
+            "a speech for my brother",
+            "my holiday photos",
+            "the school run",
+        ],
+    ),
     # Personal errands and money: someone's own life, not our stock or suppliers.
     (
         "can you {x}",
@@ -218,8 +238,12 @@ def near_miss_refusals(rng: random.Random, count: int) -> list:
             break
         index = rng.randrange(len(NEAR_MISS))
         frame, fills = NEAR_MISS[index]
-        text = frame.format(x=rng.choice(fills)).replace("{city}", rng.choice(CITIES))
-        text = rng.choice(OPENERS) + text + rng.choice(CLOSERS)
+        if "{opener}" in frame:  # always after an opener: that pairing is what it teaches
+            opener = rng.choice([o for o in OPENERS if o])
+            text = frame.format(opener=opener, x=rng.choice(fills)) + rng.choice(CLOSERS)
+        else:
+            text = frame.format(x=rng.choice(fills)).replace("{city}", rng.choice(CITIES))
+            text = rng.choice(OPENERS) + text + rng.choice(CLOSERS)
         if rng.random() < 0.3:
             text = add_typos(text, rng)
         if shape(text) in held_out or text in seen:
