@@ -80,10 +80,15 @@ def referred_kinds(request: str) -> set[str] | None:
     "the first one"), the named kinds for a definite noun ("the supplier", "draft the email"),
     None for no reference."""
     text = request.lower()
-    if ordinal(text) is not None or _REFERENCE.search(text):
+    if _points_back(text):
         return set(KINDS)
     named = {_DEFINITE_KIND[m.group(1)] for m in _DEFINITE.finditer(text)}
     return named or None
+
+
+def _points_back(text: str) -> bool:
+    """A pronoun or a row ("that", "them", "the first one") in lower-cased ``text``."""
+    return ordinal(text) is not None or bool(_REFERENCE.search(text))
 
 
 def _earlier(turns: Sequence[Turn], before: int) -> tuple[list[str], list[Call]]:
@@ -115,9 +120,7 @@ ROW_WORDS = {
 
 def refers_only(text: str) -> bool:
     """Is ``text`` nothing but a reference ("the second one", "that one", "it")?"""
-    return names_nothing(text, FUNCTION_WORDS | ROW_WORDS) and (
-        ordinal(text) is not None or bool(_REFERENCE.search(text.lower()))
-    )
+    return names_nothing(text, FUNCTION_WORDS | ROW_WORDS) and _points_back(text.lower())
 
 
 def row_kind(turns: Sequence[Turn], resolver) -> str | None:
