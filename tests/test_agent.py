@@ -598,3 +598,25 @@ def test_what_if_changes_shares_and_delays_are_read_from_the_words_the_data_teac
         "location": "Dresden",
         "demand_change_pct": -20,
     }
+    # an edit the words do not name gives way to the ones they do: a share of stock lost is no
+    # demand drop, and a delay no cancellation
+    assert percent_change("if we lost 30 percent of the stock in Rostock") is None
+    assert percent_change("what if riga loses half of its stock to damage") is None
+    assert percent_change("what if riga's demand drops by half").value == -50
+    assert settled(
+        "if we lost 30 percent of the stock in Rostock DC what happens",
+        {"location": "Rostock DC", "demand_change_pct": -30},
+    ) == {"location": "Rostock DC", "stock_loss_pct": 30}
+    assert settled("what if PO-4512 is 5 days late", {"po_number": "PO-4512", "cancel": True}) == {
+        "po_number": "PO-4512",
+        "slip_days": 5,
+    }
+    assert settled("what if riga demand drops 30%", {"location": "riga", "stock_loss_pct": 30}) == {
+        "location": "riga",
+        "demand_change_pct": -30,
+    }
+    # words that name no edit leave the model's
+    assert settled("wat if PO-4512 iz lat", {"po_number": "PO-4512", "slip_days": 7}) == {
+        "po_number": "PO-4512",
+        "slip_days": 7,
+    }

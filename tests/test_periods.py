@@ -37,6 +37,14 @@ TODAY = date(2026, 11, 30)
         ("between 2026-10-01 and 2026-10-10", "2026-10-01", "2026-10-10"),
         ("since 2026-11-20", "2026-11-20", "2026-11-29"),
         ("last quarter", "2026-07-01", "2026-09-30"),
+        ("q3", "2026-07-01", "2026-09-30"),  # a quarter, the latest that has begun
+        ("in Q4", "2026-10-01", "2026-11-30"),  # the current one ends today
+        ("q1 2025", "2025-01-01", "2025-03-31"),
+        ("2025 q2", "2025-04-01", "2025-06-30"),
+        ("year to date", "2026-01-01", "2026-11-30"),  # no range from "year" to "date"
+        ("mtd", "2026-11-01", "2026-11-30"),
+        ("in the last fortnight", "2026-11-16", "2026-11-29"),
+        ("past month", "2026-10-30", "2026-11-29"),  # rolling; "last month" is October
         ("3 days ago", "2026-11-27", "2026-11-27"),  # dateparser, relative to the store's today
         (None, "2026-11-02", "2026-11-29"),  # default: the last 28 days
     ],

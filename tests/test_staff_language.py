@@ -219,7 +219,7 @@ def test_an_sop_search_for_nothing_but_a_po_number_is_chosen_again_among_tools_t
     )
     (held,) = backend.held
     takes_po = {s.name for s in SPECS if "po_number" in s.request.model_fields}
-    assert held and set(held) == takes_po - {"search_sops"}
+    assert held and set(held) == takes_po - {"search_sops", "what_if"}  # no change named
     assert reply.calls[0].name == held[0] and reply.calls[0].arguments["po_number"] == po
     # a query with words of its own searches the procedures, PO and all
     backend = HoldsNames(Call("search_sops", {"query": f"escalation steps for {po}"}))
@@ -249,6 +249,32 @@ def test_an_sop_search_for_the_second_one_after_alerts_is_chosen_again_for_that_
     takes_alert = {s.name for s in SPECS if "alert_id" in s.request.model_fields}
     assert held and set(held) <= takes_alert
     assert reply.calls[0].name == held[0] and reply.calls[0].arguments["alert_id"] == second
+
+
+def test_a_call_that_takes_none_of_the_codes_the_request_writes_is_chosen_again(store):
+    sku = store.query("SELECT sku FROM products LIMIT 1").sku[0]
+    backend = HoldsNames(Call("supplier_orders", {"status": "at_risk"}))
+    reply = ArgumentGuard(backend, store.resolver).respond(
+        [Turn("user", f"will the inbound PO arrive before {sku} runs dry?")], SPECS
+    )
+    (held,) = backend.held
+    takes_sku = {s.name for s in SPECS if "sku" in s.request.model_fields}
+    # among the tools that take a SKU, but not a what-if: the request names no change
+    assert held and set(held) == takes_sku - {"what_if"}
+    assert reply.calls[0].name == held[0] and reply.calls[0].arguments["sku"] == sku
+    assert "takes no sku the request names by code" in reply.stats["rechosen"]
+    # a call that takes one of the codes stands, though another goes unread
+    po = store.query("SELECT po_number FROM purchase_orders LIMIT 1").iloc[0, 0]
+    backend = HoldsNames(Call("draft_supplier_email", {"po_number": po}))
+    reply = ArgumentGuard(backend, store.resolver).respond(
+        [Turn("user", f"chase {po}, we run out of {sku}")], SPECS
+    )
+    assert backend.held == [] and reply.calls[0].name == "draft_supplier_email"
+    # a product named by its words is no code
+    name = store.query("SELECT name FROM products LIMIT 1").iloc[0, 0]
+    backend = HoldsNames(Call("supplier_orders", {}))
+    ArgumentGuard(backend, store.resolver).respond([Turn("user", f"open orders for {name}")], SPECS)
+    assert backend.held == []
 
 
 def test_a_call_whose_slots_fit_is_not_chosen_again(store):

@@ -48,6 +48,11 @@ LATE = re.compile(
     r"\b(?:late|later|slips?|slipped|slipping|delay(?:s|ed)?|behind|push(?:es|ed)?(?: back)?|"
     r"overdue|postponed?)\b"
 )
+# An amount that is a share of a site's stock: "30% of the stock", "half of its stock", "20% of
+# Riga's inventory", "a third of the glasgow warehouse stock".
+OF_STOCK = re.compile(
+    r"\s+of\s+(?:the\s+|its\s+|our\s+|their\s+)?(?:[\w-]+(?:'s)?\s+){0,3}?(?:stock|inventory)\b"
+)
 _SPAN = 24  # characters between a direction or delay word and its amount
 
 
@@ -75,6 +80,8 @@ def percent_change(text: str) -> Read | None:
     low = text.lower()
     found = [Read(change, m.span()) for pattern, change in _FACTORS for m in pattern.finditer(low)]
     for m in CHANGE_AMOUNT.finditer(low):
+        if OF_STOCK.match(low, m.end()):
+            continue  # "lost 30% of the stock": a share of stock lost, not a demand change
         amount = _amount(m, FRACTIONS)
         before, after = low[max(0, m.start() - _SPAN) : m.start()], low[m.end() : m.end() + 12]
         sign = _direction(before, after)
@@ -97,17 +104,25 @@ def delay_days(text: str) -> Read | None:
     found = []
     durations = [(m, amount_days(m.group(1), m.group(2))) for m in AMOUNT.finditer(low)]
     durations += [(m, 14) for m in re.finditer(r"\b(?:a\s+)?fortnight\b", low)]
+    gaps = {}  # characters between each duration and its nearest word of lateness
     for m, days in durations:
-        near = low[max(0, m.start() - _SPAN) : m.end() + _SPAN]
-        if LATE.search(near):
-            found.append(Read(float(days), m.span()))
+        start = max(0, m.start() - _SPAN)
+        near = [w.span() for w in LATE.finditer(low[start : m.end() + _SPAN])]
+        if near:
+            read = Read(float(days), m.span())
+            found.append(read)
+            gaps[read] = min(max(a + start - m.end(), m.start() - b - start) for a, b in near)
+    if len({r.value for r in found}) > 1:  # "3 weeks later, next fortnight": the closer one
+        closest = min(gaps.values())
+        found = [r for r in found if gaps[r] == closest]
     return _one(found)
 
 
 CANCELLED = re.compile(
     r"\b(?:cancel\w*|call(?:s|ed)? off|pull(?:s|ed)?(?: out)?|withdraw\w*|"
     r"never (?:arrives?|comes?|shows? up|turns? up|gets? here)|(?:not|nt) (?:arriving|coming|"
-    r"delivered)|(?:doesn'?t|don'?t|won'?t) (?:arrive|come|deliver|show up))\b"
+    r"delivered)|(?:doesn'?t|don'?t|won'?t|can'?t|cannot|can not) (?:arrive|come|deliver|"
+    r"show up))\b"
 )
 LOSING = re.compile(
     r"\b(?:los(?:e|es|ing|t)|loss|destroy\w*|damag\w*|fire|flood\w*|theft|stolen|writ(?:e|ten)[- ]?"
@@ -156,7 +171,8 @@ def _names_an_edit(low: str) -> bool:
 _EDIT_WORDS = re.findall(
     r"\w+",
     """late later slips slipped slipping delay delays delayed behind overdue postponed
-cancel cancels cancelled canceled cancelling never arrive arrives arriving coming deliver lose
+cancel cancels cancelled canceled cancelling called pushed never arrive arrives arriving coming
+deliver lose
 loses losing lost loss destroys destroyed damage damaged flood theft stolen wiped doubles doubled
 triples tripled halves halved rises jumps increases drops falls decreases grows suppose assume
 assuming imagine scenario simulate hypothetically reproject""",

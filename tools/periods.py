@@ -47,6 +47,8 @@ def resolve_period(text: str | None, today: date, argument: str = "period") -> P
     raw = (text or DEFAULT_PERIOD).strip()
     value = re.sub(r"\s+", " ", raw.lower()).strip(" .?!")
     value = re.sub(r"^(in|during|for|over|of|on)\s+(the\s+)?", "", value)
+    if (named := _named(value, today)) is not None:  # "year to date" is no range "year".."date"
+        return Period(*named, value)
     for splitter in (r"\s*\.\.\s*", r"\s+to\s+", r"\s+until\s+", r"\s+-\s+"):
         parts = re.split(
             splitter, re.sub(r"^(from|between)\s+", "", value).replace(" and ", " to ")
@@ -103,6 +105,19 @@ def _named(value: str, today: date) -> tuple[date, date] | None:
         "this year": (date(today.year, 1, 1), today),
         "year to date": (date(today.year, 1, 1), today),
         "ytd": (date(today.year, 1, 1), today),
+        "so far this year": (date(today.year, 1, 1), today),
+        "month to date": (first, today),
+        "mtd": (first, today),
+        "so far this month": (first, today),
+        "quarter to date": (quarter, today),
+        "qtd": (quarter, today),
+        # "past" and "last" with no count: the span ending yesterday ("last month" is the
+        # calendar month, as "last week" is the calendar week)
+        "past week": (today - timedelta(days=7), yesterday),
+        "last fortnight": (today - timedelta(days=14), yesterday),
+        "past fortnight": (today - timedelta(days=14), yesterday),
+        "past month": (_add_months(today, -1), yesterday),
+        "past year": (_add_months(today, -12), yesterday),
         "last year": (date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)),
     }
     return named.get(value.removeprefix("the "))
@@ -138,6 +153,14 @@ def _calendar(value: str, today: date) -> tuple[date, date] | None:
         if 1 <= int(m[2]) <= 12:
             return _month(int(m[1]), int(m[2]))
         return None
+    if m := re.fullmatch(r"q([1-4])(?:\s*(\d{4}))?|(\d{4})\s*q([1-4])", value):
+        # a quarter: "q3", "q3 2026", "2026 q3"; without a year the latest one that has begun
+        number, year = int(m[1] or m[4]), m[2] or m[3]
+        start_month = 3 * (number - 1) + 1
+        if year is None:
+            year = today.year if date(today.year, start_month, 1) <= today else today.year - 1
+        start = date(int(year), start_month, 1)
+        return start, min(_add_months(start, 3) - timedelta(days=1), today)
     if m := re.fullmatch(r"(?:year )?(\d{4})", value):
         return date(int(m[1]), 1, 1), date(int(m[1]), 12, 31)
     if m := re.fullmatch(r"([a-z]+)(?: (\d{4}))?", value):

@@ -119,8 +119,15 @@ def resolve_settings(
             resolved.append(call)
             continue
         text, arguments = request, dict(call.arguments)
-        edits = [k for kind in FILLERS for k in arguments_of_kind(spec.request, kind)]
-        unset = not any(arguments.get(k) not in (None, False) for k in edits)
+        edits = {kind: arguments_of_kind(spec.request, kind) for kind in FILLERS}
+        chosen = {kind for kind, keys in edits.items() if _any_set(arguments, keys)}
+        said = {kind for kind, keys in edits.items() if keys and FILLERS[kind](request)}
+        if chosen and said and not chosen & said:  # "we lost 30% of the stock" set as a demand drop
+            for kind in chosen:
+                for key in edits[kind]:
+                    arguments.pop(key, None)
+            chosen = set()
+        unset = not chosen
         for kind, read in (FILLERS if unset else READERS).items():
             keys = [k for k in arguments_of_kind(spec.request, kind) if unset or k in arguments]
             found = read(text) if keys else None
@@ -137,6 +144,10 @@ def resolve_settings(
         ]
         resolved.append(Call(call.name, arguments))
     return resolved, changed
+
+
+def _any_set(arguments: dict, keys: list[str]) -> bool:
+    return any(arguments.get(k) not in (None, False) for k in keys)
 
 
 def repair_names(calls: list[Call], specs: Sequence[ToolSpec]) -> tuple[list[Call], list[str]]:
@@ -351,11 +362,21 @@ class ArgumentGuard:
             said = [m.kind for m in self.resolver.mentions(latest_request(turns)[0])]
             misfit = misfit_slot(call, spec, resolves, said)
         misfit = misfit or code_as_text(call, spec, self.resolver, turns)
-        if misfit is None:
-            return reply  # the common case: every slot fits
-        named = named_kinds(call, spec, resolves) | {misfit[1]}
-        fitting = [s.name for s in specs if s.name != call.name and takes(s, named)]
-        note = f"{call.name}: {misfit[0]}={call.arguments[misfit[0]]!r} names a {misfit[1]}"
+        if misfit is not None:
+            named = named_kinds(call, spec, resolves) | {misfit[1]}
+            note = f"{call.name}: {misfit[0]}={call.arguments[misfit[0]]!r} names a {misfit[1]}"
+        else:
+            left_out = codes_left_out(call, spec, latest_request(turns)[0], self.resolver)
+            if not left_out:
+                return reply  # the common case: every slot fits, every code has its slot
+            named = named_kinds(call, spec, resolves) | left_out
+            note = f"{call.name}: takes no {', '.join(sorted(left_out))} the request names by code"
+        request = latest_request(turns)[0]
+        fitting = [
+            s.name
+            for s in specs
+            if s.name != call.name and takes(s, named) and (s.grounds is None or s.grounds(request))
+        ]
         return self._rechosen(reply, turns, specs, fitting, note)
 
     def _rechosen(self, reply, turns, specs, fitting: list[str], note: str):
@@ -426,6 +447,25 @@ def code_as_text(
         ):
             return name, found[0].kind
     return None
+
+
+CODED = ("sku", "po", "alert")  # kinds staff name by a code ("SKU-00112", "PO 4512", "A-17")
+
+
+def codes_left_out(call: Call, spec: ToolSpec, request: str, resolver) -> set[str]:
+    """Kinds of the codes ``request`` writes when the tool takes none of them and no argument
+    holds them: "will the inbound PO arrive before SKU-00112 runs dry" answered with every
+    open PO leaves the SKU unread. A code is a number with at most one word ("SKU-00112",
+    "po 4179", "A-5"); a product's name is none, digits and all ("Tennis Balls 4-Pack")."""
+    values = " ".join(str(v) for v in call.arguments.values()).lower()
+    codes = {}  # kind -> the codes of that kind as written
+    for m in resolver.mentions(request):
+        text = request[m.start : m.end].lower()
+        if m.kind in CODED and len(re.findall(r"[a-z]+", text)) <= 1 and re.search(r"\d", text):
+            codes.setdefault(m.kind, []).append(text)
+    own = {entity_kind(spec.request, name) for name in spec.request.model_fields}
+    read = any(code in values for written in codes.values() for code in written)
+    return set(codes) if codes and not set(codes) & own and not read else set()
 
 
 def named_kinds(call: Call, spec: ToolSpec, resolves) -> set[str]:
