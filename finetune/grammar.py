@@ -14,6 +14,7 @@ import random
 import re
 
 from assistant.protocol import Call, Turn
+from finetune import planner_cores
 from finetune.entities import EntityPool
 from finetune.examples import (
     Example,
@@ -25,6 +26,7 @@ from finetune.examples import (
     is_valid,
     vary_case,
 )
+from finetune.phrasings import CONTRASTS, REGISTERS
 from finetune.templates import (
     FOLLOW_UPS,
     SLOT_ARGUMENT,
@@ -321,6 +323,13 @@ PHRASES = {
     "kind": ["type {kind}", "kind {kind}", "only {kind}"],
     "sl": ["at {sl}", "with {sl}", "target {sl}", "{sl}"],
 }
+# The planner tools (buy list, what-if, sales history, briefing) composed the same way.
+for _tool, _cores in planner_cores.CORES.items():
+    CORES.setdefault(_tool, []).extend(_cores)
+OPTIONAL |= planner_cores.OPTIONAL
+PHRASES |= planner_cores.PHRASES
+# A request about one SKU takes no category or supplier filter (those make a buy list).
+ONE_SKU_EXCLUDES = {"cat", "sup"}
 OPENERS = ["", "", "", "", "hey ", "pls ", "quick q: ", "urgent: ", "hi, ", "ok so ", "can u do "]
 CLOSERS = ["", "", "", "?", " pls", " thanks", " asap", " please", " thx", "??", ".", " !"]
 FOLLOW_OPENERS = [
@@ -394,7 +403,11 @@ EXTRA_TOPICS = [t.strip() for t in EXTRA_TOPICS.replace("\n", " ").split("|")]
 
 
 def fill_train_slot(slot: str, pool: EntityPool, rng: random.Random):
-    """finetune.examples.fill_slot, with train-only horizons, categories and topics mixed in."""
+    """finetune.examples.fill_slot, with train-only horizons, categories and topics mixed in,
+    and the planner tools' slots (periods, groups, slips, percentages, product names)."""
+    planner = planner_cores.fill_planner_slot(slot, rng)
+    if planner is not None:
+        return planner
     surface, value = fill_slot(slot, pool, rng)
     if slot == "h" and rng.random() < 0.5:
         return extra_horizon(rng)
@@ -413,15 +426,21 @@ def shape(text: str) -> str:
 
 
 def held_out_shapes() -> set[str]:
-    """Shapes of the test split's request and follow-up phrasings."""
+    """Shapes of the held-out request and follow-up phrasings: the test split's templates and
+    the registers' and contrasts' held-out fifth (test-extra)."""
     texts = [
         t
-        for templates in TEMPLATES.values()
+        for phrasings in (TEMPLATES, REGISTERS, CONTRASTS)
+        for templates in phrasings.values()
         for i, (t, _) in enumerate(templates)
         if split_of(i) == "test"
     ]
     texts += [t for i, (t, _) in enumerate(FOLLOW_UPS) if split_of(i) == "test"]
     return {shape(t) for t in texts}
+
+
+def _argument(slot: str) -> str:
+    return planner_cores.ARGUMENTS.get(slot) or SLOT_ARGUMENT[slot]
 
 
 def _fill(text: str, pool: EntityPool, rng: random.Random) -> tuple[str, dict, list[str]]:
@@ -430,7 +449,7 @@ def _fill(text: str, pool: EntityPool, rng: random.Random) -> tuple[str, dict, l
         surface, value = fill_train_slot(slot, pool, rng)
         if slot == "date" and surface.startswith("on "):
             surface = surface[3:]
-        values[slot], arguments[SLOT_ARGUMENT[slot]] = surface, value
+        values[slot], arguments[_argument(slot)] = surface, value
         surfaces.append(str(value))
     return text.format(**values), arguments, surfaces
 
@@ -442,6 +461,9 @@ def compose_request(
     index = rng.randrange(len(CORES[tool]))
     core, fixed = CORES[tool][index]
     free = [s for s in OPTIONAL[tool] if "{" + s + "}" not in core]
+    if "{sku}" in core or "{prod}" in core:
+        free = [s for s in free if s not in ONE_SKU_EXCLUDES]
+    free = [s for s in free if _argument(s) not in fixed]  # "daily revenue" takes no "by month"
     chosen = [s for s in free if rng.random() < 0.4]
     if tool == "draft_supplier_email" and not chosen:
         chosen = [rng.choice(free)]
@@ -503,6 +525,8 @@ def composed_followups(
         if request is None:
             continue
         user, arguments, surfaces, template = request
+        if "sku" in arguments and slot in ONE_SKU_EXCLUDES:
+            continue  # "and for acme" after one SKU's plan asks for a buy list, not this call
         phrase = (
             "{" + slot + "}"
             if rng.random() < 0.5

@@ -92,8 +92,11 @@ def test_splits_share_no_template_and_no_entity(dataset):
 
 def test_composed_phrasings_are_training_only_and_never_a_held_out_one(dataset):
     from finetune.grammar import CORES, held_out_shapes, shape
+    from tools.registry import agent_tools
 
-    assert set(CORES) == set(TEMPLATES)
+    # every tool the agent offers is composed, the planner tools too (finetune.planner_cores)
+    assert set(CORES) == set(TEMPLATES) | {"what_if", "sales_history", "briefing"}
+    assert set(CORES) == {spec.name for spec in agent_tools()}
     composed = [e for e in dataset["train"] if "/c" in e.template]
     kinds = {e.kind for e in composed}
     assert kinds == {"call", "followup", "refusal"} and len(composed) > 300
@@ -106,6 +109,42 @@ def test_composed_phrasings_are_training_only_and_never_a_held_out_one(dataset):
     assert train_texts.isdisjoint(test_texts - {""})
     for tool, cores in CORES.items():
         assert not {shape(c) for c, _ in cores} & held_out_shapes(), tool
+
+
+def test_planner_tools_are_composed_with_their_words_periods_and_edits():
+    import random
+
+    from finetune.entities import entity_pools
+    from finetune.grammar import composed_calls
+    from tools.changes import names_an_edit
+    from tools.periods import resolve_period
+    from tools.store.simulate import DEFAULT_TODAY
+
+    made = composed_calls(entity_pools(0)["train"], random.Random(5), 120)
+    by_tool = {}
+    for e in made:
+        by_tool.setdefault(e.template.split("/")[0], []).append(e)
+    for tool in ("sales_history", "what_if", "briefing"):
+        texts = {e.context[-1].content.lower() for e in by_tool[tool]}
+        assert len(texts) > 100, tool  # composed, not a few sentences repeated
+    for e in by_tool["sales_history"]:
+        arguments, text = e.target.calls[0].arguments, e.context[-1].content
+        assert arguments["metric"] in {
+            "units_sold", "revenue", "lost_sales", "stock_on_hand", "stock_value", "stockout_days"
+        }  # fmt: skip
+        if "period" in arguments:  # copied verbatim, and a period the tool reads
+            assert arguments["period"] in text
+            assert resolve_period(arguments["period"], DEFAULT_TODAY)
+    whatifs = [e.context[-1].content for e in by_tool["what_if"]]
+    assert sum(map(names_an_edit, whatifs)) >= 0.97 * len(whatifs)  # typos aside
+    buy_lists = [e for e in by_tool["reorder_plan"] if "sku" not in e.target.calls[0].arguments]
+    assert len(buy_lists) > 30
+    # a buy list may be for a category or a supplier; a single SKU's plan never is
+    assert not any(
+        {"sku", "category"} <= set(e.target.calls[0].arguments)
+        or {"sku", "supplier"} <= set(e.target.calls[0].arguments)
+        for e in by_tool["reorder_plan"]
+    )
 
 
 def test_topic_switches_ask_for_another_tool_or_nothing(dataset):
