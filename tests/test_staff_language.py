@@ -277,6 +277,86 @@ def test_a_call_that_takes_none_of_the_codes_the_request_writes_is_chosen_again(
     assert backend.held == []
 
 
+class Refuses:
+    """A backend that refuses first; asked again, it calls the first tool it is held to (or,
+    ``stubborn``, refuses again)."""
+
+    chooses_tools = True
+    text = "Sorry, I can only help with our supply chain."
+
+    def __init__(self, stubborn: bool = False):
+        self.stubborn, self.held = stubborn, []
+
+    def respond(self, turns, specs, on_token=None, choose_from=None, must_call=False):
+        from assistant.model.backends import Reply
+
+        if choose_from is None:
+            for word in self.text.split(" "):
+                if on_token:
+                    on_token(word + " ")
+            return Reply(self.text, [])
+        self.held.append((list(choose_from), must_call))
+        return Reply(self.text, []) if self.stubborn else Reply("", [Call(choose_from[0], {})])
+
+
+def test_a_refusal_of_a_request_naming_a_product_outright_is_asked_again_for_a_call(store):
+    product = store.query("SELECT sku, name FROM products LIMIT 1").iloc[0]
+    request = f"{product['name']} fcst next 2 wks"
+    backend, streamed = Refuses(), []
+    reply = ArgumentGuard(backend, store.resolver).respond(
+        [Turn("user", request)], SPECS, streamed.append
+    )
+    ((held, must_call),) = backend.held
+    takes_sku = {s.name for s in SPECS if "sku" in s.request.model_fields}
+    assert must_call and set(held) == takes_sku - {"what_if"}  # no change named
+    assert reply.calls[0].name == held[0] and reply.calls[0].arguments["sku"] == product["sku"]
+    assert "refused, though it names a sku" in reply.stats["rechosen"]
+    assert streamed == []  # the refusal taken back never reached the user
+    # asked again and refusing again, the refusal stands and streams
+    backend, streamed = Refuses(stubborn=True), []
+    reply = ArgumentGuard(backend, store.resolver).respond(
+        [Turn("user", request)], SPECS, streamed.append
+    )
+    assert not reply.calls and "".join(streamed).strip() == Refuses.text
+
+
+@pytest.mark.parametrize("words", ["what's the weather in {city}", "tell me a joke"])
+def test_a_refusal_of_a_request_naming_no_sku_supplier_or_po_stands(store, words):
+    city = store.query("SELECT name FROM locations LIMIT 1").iloc[0, 0]
+    backend, streamed = Refuses(), []
+    reply = ArgumentGuard(backend, store.resolver).respond(
+        [Turn("user", words.format(city=city))], SPECS, streamed.append
+    )
+    assert backend.held == [] and not reply.calls and "".join(streamed).strip() == Refuses.text
+
+
+def test_held_text_streams_a_call_at_once_and_free_text_only_when_flushed():
+    from assistant.model.argument_guard import HeldText
+
+    streamed = []
+    held = HeldText(streamed.append)
+    for piece in [" <tool", "_call>", "forecast_demand {"]:
+        held(piece)
+    assert "".join(streamed) == " <tool_call>forecast_demand {"  # live: the UI names the tool
+    streamed.clear()
+    held = HeldText(streamed.append)
+    for piece in ["Sorry,", " I can"]:
+        held(piece)
+    assert streamed == []
+    held.flush()
+    assert "".join(streamed) == "Sorry, I can"
+
+
+def test_must_call_holds_the_reply_to_a_call():
+    from assistant.model.schema_constraint import SchemaChoices
+
+    free = SchemaChoices(None, 0, SPECS)
+    held = SchemaChoices(None, 0, SPECS, must_call=True)
+    assert free.allowed("Sorry") and not held.allowed("Sorry")
+    assert held.allowed("<tool") and held.allowed("<tool_call>forecast")
+    assert not held.allowed("<tool_call>no_such_tool ")
+
+
 def test_a_call_whose_slots_fit_is_not_chosen_again(store):
     sku = store.query("SELECT sku FROM products LIMIT 1").sku[0]
     backend = HoldsNames(Call("recommend_products", {"sku": sku}))

@@ -50,7 +50,7 @@ from assistant.model.slots import (
     refers_only,
     row_kind,
 )
-from assistant.protocol import Call, Turn
+from assistant.protocol import CALL_OPEN, Call, Turn
 from tools.arguments import ENTITY_KINDS, arguments_of_kind, entity_kind
 from tools.changes import cancellation, delay_days, percent_change, share_lost, stock_lost, without
 from tools.horizons import AMOUNT, horizon_days
@@ -302,12 +302,34 @@ class ArgumentGuard:
         return getattr(self.backend, name)
 
     def respond(self, turns: Sequence[Turn], specs: Sequence[ToolSpec], on_token=None):
-        reply = self._checked(self.backend.respond(turns, specs, on_token), turns, specs)
-        if reply.calls and getattr(self.backend, "chooses_tools", 0):
+        chooses = getattr(self.backend, "chooses_tools", 0)
+        named = named_outright(turns, self.resolver) if chooses and self.resolver else None
+        # a refusal that may be asked again streams once it stands, not to be taken back
+        held = HeldText(on_token) if named and on_token else None
+        first = self._checked(self.backend.respond(turns, specs, held or on_token), turns, specs)
+        reply = first
+        if reply.calls and chooses:
             reply = self._grounded(reply, turns, specs)
             if self.resolver is not None:
                 reply = self._choose_again(reply, turns, specs)
+        elif named and reply.parse_error is None:
+            reply = self._refused(reply, turns, specs, named)
+        if held and reply is first:
+            held.flush()
         return reply
+
+    def _refused(self, reply, turns: Sequence[Turn], specs: Sequence[ToolSpec], kind: str):
+        """A request refused though it names one of the workspace's own SKUs, POs, alerts or
+        suppliers outright ("nordic kettle forecast next 2 wks", a product the model never saw
+        in training) is asked again with a call required, among the tools that take that kind
+        and whose grounds the request gives."""
+        request = latest_request(turns)[0]
+        fitting = [
+            s.name for s in specs if takes(s, {kind}) and (s.grounds is None or s.grounds(request))
+        ]
+        return self._rechosen(
+            reply, turns, specs, fitting, f"refused, though it names a {kind}", must_call=True
+        )
 
     def _checked(self, reply, turns: Sequence[Turn], specs: Sequence[ToolSpec]):
         if reply.calls:
@@ -379,12 +401,14 @@ class ArgumentGuard:
         ]
         return self._rechosen(reply, turns, specs, fitting, note)
 
-    def _rechosen(self, reply, turns, specs, fitting: list[str], note: str):
-        """The reply again with the same prompt, its call's name held to ``fitting``; the first
-        reply stands when that gives no call to one of them."""
+    def _rechosen(self, reply, turns, specs, fitting: list[str], note: str, must_call=False):
+        """The reply again with the same prompt, its call's name held to ``fitting`` (and
+        required, with ``must_call``); the first reply stands when that gives no call to one of
+        them."""
         if not fitting:
             return reply
-        again = self.backend.respond(turns, specs, None, choose_from=fitting)
+        held = {"choose_from": fitting} | ({"must_call": True} if must_call else {})
+        again = self.backend.respond(turns, specs, None, **held)
         if not again.calls or again.calls[0].name not in fitting:
             return reply
         again = self._checked(again, turns, specs)
@@ -447,6 +471,44 @@ def code_as_text(
         ):
             return name, found[0].kind
     return None
+
+
+class HeldText:
+    """Streams a reply that opens with a call as it comes (the UI names the tool at once) and
+    holds free text until ``flush``: a refusal asked again is never shown."""
+
+    def __init__(self, on_token):
+        self.on_token, self.pieces, self.live = on_token, [], False
+
+    def __call__(self, piece: str) -> None:
+        self.pieces.append(piece)
+        text = "".join(self.pieces).lstrip()
+        if self.live or text.startswith(CALL_OPEN):
+            self.live = True
+            self.flush()
+
+    def flush(self) -> None:
+        for piece in self.pieces:
+            self.on_token(piece)
+        self.pieces = []
+
+
+OUTRIGHT = ("sku", "po", "alert", "supplier")  # kinds whose names are no everyday words
+
+
+def named_outright(turns: Sequence[Turn], resolver) -> str | None:
+    """The kind of the one workspace entity the user's latest request names unambiguously,
+    when the request is the latest turn: a SKU by code or by a name that is one product's, a
+    PO, an alert, a supplier. Sites and categories are everyday words ("the weather in
+    hamburg", "garden party ideas"), and a word shared by several products names none."""
+    if not turns or turns[-1].role != "user":
+        return None
+    kinds = {
+        m.kind
+        for m in resolver.mentions(turns[-1].content)
+        if m.kind in OUTRIGHT and not m.ambiguous
+    }
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 CODED = ("sku", "po", "alert")  # kinds staff name by a code ("SKU-00112", "PO 4512", "A-17")

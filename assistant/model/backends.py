@@ -92,13 +92,15 @@ class LocalBackend:
         specs: Sequence[ToolSpec],
         on_token: OnToken = None,
         choose_from: Sequence[str] | None = None,
+        must_call: bool = False,
     ) -> Reply:
         """``choose_from``: a call names one of these tools (decoding holds it to them), with
-        the same prompt, so its cache and what the model was trained on are unchanged."""
+        the same prompt, so its cache and what the model was trained on are unchanged;
+        ``must_call`` with it: the reply is a call."""
         started = time.perf_counter()
         sources, held = constraint_inputs(turns, specs, self.copy_names, choose_from)
         text, stats = self.generator.complete(
-            protocol_prompt(turns, specs), self.max_new_tokens, on_token, sources, held
+            protocol_prompt(turns, specs), self.max_new_tokens, on_token, sources, held, must_call
         )
         stats["seconds"] = time.perf_counter() - started
         return parsed(text, stats)

@@ -232,9 +232,11 @@ class LlamaCppBackend:
         specs: Sequence[ToolSpec],
         on_token: OnToken = None,
         choose_from: Sequence[str] | None = None,
+        must_call: bool = False,
     ) -> Reply:
         """As LocalBackend.respond: names in calls are copied verbatim, tool names and fixed
-        choices are ones that exist, and ``choose_from`` holds a call's name to those tools."""
+        choices are ones that exist, and ``choose_from`` holds a call's name to those tools (with
+        ``must_call``, the reply is a call)."""
         from llama_cpp import LogitsProcessorList
 
         from assistant.model.copy_constraint import CopySpans
@@ -244,7 +246,11 @@ class LlamaCppBackend:
         prompt = protocol_prompt(turns, specs)
         prompt_ids = self._tokens(prompt)
         sources, held = constraint_inputs(turns, specs, self.copy_names, choose_from)
-        schema = SchemaChoices(self.tokenizer, len(prompt_ids), held) if held else None
+        schema = (
+            SchemaChoices(self.tokenizer, len(prompt_ids), held, must_call=must_call)
+            if held
+            else None
+        )
         steer = CopySpans(self.tokenizer, len(prompt_ids), sources) if sources else None
         processors = LogitsProcessorList([_OnLlama(p) for p in (schema, steer) if p])
         pieces = []

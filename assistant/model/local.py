@@ -51,13 +51,19 @@ class LocalGenerator:
         on_token: Callable[[str], None] | None = None,
         copy_sources: dict[str, str] | None = None,
         specs=None,
+        must_call: bool = False,
     ) -> tuple[str, dict]:
         """Generate until <|im_end|>; returns (text, stats). With ``copy_sources`` the names in
         tool calls are kept verbatim spans of their source (assistant.model.copy_constraint);
-        with ``specs`` tool names and fixed choices are ones that exist (schema_constraint)."""
+        with ``specs`` tool names and fixed choices are ones that exist (schema_constraint), and
+        with ``must_call`` too the reply starts with a call."""
         ids = self.tokenizer(prompt, return_tensors="pt").input_ids
         steer = CopySpans(self.tokenizer, ids.shape[1], copy_sources) if copy_sources else None
-        schema = SchemaChoices(self.tokenizer, ids.shape[1], specs) if specs else None
+        schema = (
+            SchemaChoices(self.tokenizer, ids.shape[1], specs, must_call=must_call)
+            if specs
+            else None
+        )
         kwargs = dict(
             input_ids=ids,
             attention_mask=torch.ones_like(ids),

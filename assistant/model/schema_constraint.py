@@ -5,7 +5,9 @@ The 135M model sometimes invents a tool ("alert_error", "forecast", "tool_call")
 outside an argument's choices ("critical_demand_drop"). While it writes a tool's name, or a value
 of an argument whose choices the registry fixes, the likeliest of its top tokens that keeps the
 text a prefix of something that exists wins. Whether to call a tool at all, and which of the
-existing ones, stays the model's choice.
+existing ones, stays the model's choice, except in a second try that ``must_call``: a request
+the model refused though it names the workspace's own SKUs or suppliers
+(assistant.model.argument_guard) starts with a call.
 """
 
 from __future__ import annotations
@@ -26,8 +28,16 @@ _OPEN_VALUE = re.compile(r'"(\w+)"\s*:\s*"([^"\\]*)$')
 
 
 class SchemaChoices(LogitsProcessor):
-    def __init__(self, tokenizer, prompt_length: int, specs: Sequence[ToolSpec], top_k: int = 40):
+    def __init__(
+        self,
+        tokenizer,
+        prompt_length: int,
+        specs: Sequence[ToolSpec],
+        top_k: int = 40,
+        must_call: bool = False,
+    ):
         self.tokenizer, self.prompt_length, self.top_k = tokenizer, prompt_length, top_k
+        self.must_call = must_call
         self.names = [spec.name for spec in specs]
         self.values = {spec.name: choices(spec.request) for spec in specs}
         self.steered = 0
@@ -35,7 +45,9 @@ class SchemaChoices(LogitsProcessor):
     def allowed(self, text: str) -> bool:
         """Can ``text`` (generated so far) still become a call that the registry accepts?"""
         at = text.rfind(CALL_OPEN)
-        if at < 0 or CALL_CLOSE in text[at:]:
+        if at < 0:
+            return not self.must_call or CALL_OPEN.startswith(text.lstrip())
+        if CALL_CLOSE in text[at:]:
             return True
         body = text[at + len(CALL_OPEN) :].lstrip()
         name, ended, rest = _split_name(body)
@@ -49,7 +61,7 @@ class SchemaChoices(LogitsProcessor):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor):
         text = self.tokenizer.decode(input_ids[0, self.prompt_length :])
-        if text.rfind(CALL_OPEN) < 0:
+        if text.rfind(CALL_OPEN) < 0 and not self.must_call:
             return scores  # free text, or before the call: the model's choice
         candidates = torch.topk(scores[0], self.top_k).indices.tolist()
         # nothing likely fits: the model's text stands, the parser and the agent report it
