@@ -119,6 +119,11 @@ def test_llama_cpp_decodes_under_the_torch_paths_constraints():
     again = backend.respond(request, specs, choose_from=["forecast_demand", "reorder_plan"])
     assert [c.name for c in again.calls] in (["forecast_demand"], ["reorder_plan"])
     assert again.stats.get("schema_steered_tokens", 0) > 0
+    # a request it refuses, asked again with a call required (the guard's second try)
+    refused = [Turn("user", "what's the weather tomorrow?")]
+    assert not backend.respond(refused, specs).calls
+    forced = backend.respond(refused, specs, choose_from=["briefing"], must_call=True)
+    assert [c.name for c in forced.calls] == ["briefing"]
 
 
 @pytest.mark.slow
