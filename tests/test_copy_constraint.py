@@ -91,7 +91,7 @@ class Recorder:
     def __init__(self):
         self.sources = []
 
-    def complete(self, prompt, max_new_tokens, on_token, copy_sources, specs=None):
+    def complete(self, prompt, max_new_tokens, on_token, copy_sources, specs=None, must_call=False):
         self.sources.append(copy_sources)
         return "", {}
 

@@ -74,7 +74,15 @@ class FakeGenerator:
     def __init__(self, text: str, piece_chars: int = 3):
         self.text, self.piece_chars, self.prompts = text, piece_chars, []
 
-    def complete(self, prompt, max_new_tokens=256, on_token=None, copy_sources=None, specs=None):
+    def complete(
+        self,
+        prompt,
+        max_new_tokens=256,
+        on_token=None,
+        copy_sources=None,
+        specs=None,
+        must_call=False,
+    ):
         self.prompts.append(prompt)
         for at in range(0, len(self.text), self.piece_chars):
             if on_token:
