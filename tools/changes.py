@@ -101,20 +101,18 @@ def delay_days(text: str) -> Read | None:
     "slips 3 days", "delayed by a fortnight")."""
     # "another week", "an extra week": one week, with the text's spans kept
     low = re.sub(r"\b(?:another|an extra|one more)\b", lambda m: "a".ljust(len(m[0])), text.lower())
-    found = []
     durations = [(m, amount_days(m.group(1), m.group(2))) for m in AMOUNT.finditer(low)]
     durations += [(m, 14) for m in re.finditer(r"\b(?:a\s+)?fortnight\b", low)]
-    gaps = {}  # characters between each duration and its nearest word of lateness
+    gaps = {}  # each duration near a word of lateness -> characters to the nearest one
     for m, days in durations:
         start = max(0, m.start() - _SPAN)
         near = [w.span() for w in LATE.finditer(low[start : m.end() + _SPAN])]
         if near:
-            read = Read(float(days), m.span())
-            found.append(read)
-            gaps[read] = min(max(a + start - m.end(), m.start() - b - start) for a, b in near)
+            gap = min(max(a + start - m.end(), m.start() - b - start) for a, b in near)
+            gaps[Read(float(days), m.span())] = gap
+    found = list(gaps)
     if len({r.value for r in found}) > 1:  # "3 weeks later, next fortnight": the closer one
-        closest = min(gaps.values())
-        found = [r for r in found if gaps[r] == closest]
+        found = [r for r in found if gaps[r] == min(gaps.values())]
     return _one(found)
 
 
@@ -172,9 +170,9 @@ _EDIT_WORDS = re.findall(
     r"\w+",
     """late later slips slipped slipping delay delays delayed behind overdue postponed
 cancel cancels cancelled canceled cancelling called pushed never arrive arrives arriving coming
-deliver lose
-loses losing lost loss destroys destroyed damage damaged flood theft stolen wiped doubles doubled
-triples tripled halves halved rises jumps increases drops falls decreases grows suppose assume
+deliver lose loses losing lost loss destroys destroyed damage damaged flood theft stolen wiped
+doubles doubled triples tripled halves halved rises jumps increases drops falls decreases grows
+suppose assume
 assuming imagine scenario simulate hypothetically reproject""",
 )
 _KEPT = {"day", "days", "week", "weeks", "wk", "wks", "month", "months", "fortnight", "quarter"}

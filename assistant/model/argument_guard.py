@@ -323,10 +323,7 @@ class ArgumentGuard:
         suppliers outright ("nordic kettle forecast next 2 wks", a product the model never saw
         in training) is asked again with a call required, among the tools that take that kind
         and whose grounds the request gives."""
-        request = latest_request(turns)[0]
-        fitting = [
-            s.name for s in specs if takes(s, {kind}) and (s.grounds is None or s.grounds(request))
-        ]
+        fitting = fitting_tools(specs, {kind}, latest_request(turns)[0])
         return self._rechosen(
             reply, turns, specs, fitting, f"refused, though it names a {kind}", must_call=True
         )
@@ -379,26 +376,22 @@ class ArgumentGuard:
         resolves = lookups(self.resolver)
         if spec is None:
             return reply
+        request = latest_request(turns)[0]
         misfit = misfit_slot(call, spec, resolves)
         if misfit is not None:  # a name of two kinds is of the kind the request says first
-            said = [m.kind for m in self.resolver.mentions(latest_request(turns)[0])]
+            said = [m.kind for m in self.resolver.mentions(request)]
             misfit = misfit_slot(call, spec, resolves, said)
         misfit = misfit or code_as_text(call, spec, self.resolver, turns)
         if misfit is not None:
             named = named_kinds(call, spec, resolves) | {misfit[1]}
             note = f"{call.name}: {misfit[0]}={call.arguments[misfit[0]]!r} names a {misfit[1]}"
         else:
-            left_out = codes_left_out(call, spec, latest_request(turns)[0], self.resolver)
+            left_out = codes_left_out(call, spec, request, self.resolver)
             if not left_out:
                 return reply  # the common case: every slot fits, every code has its slot
             named = named_kinds(call, spec, resolves) | left_out
             note = f"{call.name}: takes no {', '.join(sorted(left_out))} the request names by code"
-        request = latest_request(turns)[0]
-        fitting = [
-            s.name
-            for s in specs
-            if s.name != call.name and takes(s, named) and (s.grounds is None or s.grounds(request))
-        ]
+        fitting = fitting_tools(specs, named, request, but=call.name)
         return self._rechosen(reply, turns, specs, fitting, note)
 
     def _rechosen(self, reply, turns, specs, fitting: list[str], note: str, must_call=False):
@@ -525,9 +518,21 @@ def codes_left_out(call: Call, spec: ToolSpec, request: str, resolver) -> set[st
         text = request[m.start : m.end].lower()
         if m.kind in CODED and len(re.findall(r"[a-z]+", text)) <= 1 and re.search(r"\d", text):
             codes.setdefault(m.kind, []).append(text)
-    own = {entity_kind(spec.request, name) for name in spec.request.model_fields}
+    own = kinds_taken(spec)
     read = any(code in values for written in codes.values() for code in written)
     return set(codes) if codes and not set(codes) & own and not read else set()
+
+
+def fitting_tools(
+    specs: Sequence[ToolSpec], kinds: set[str], request: str, but: str = ""
+) -> list[str]:
+    """Names of the tools (other than ``but``) that take every kind in ``kinds`` and whose
+    grounds ``request`` gives: where a second try may go."""
+    return [
+        s.name
+        for s in specs
+        if s.name != but and takes(s, kinds) and (s.grounds is None or s.grounds(request))
+    ]
 
 
 def named_kinds(call: Call, spec: ToolSpec, resolves) -> set[str]:
@@ -540,11 +545,16 @@ def named_kinds(call: Call, spec: ToolSpec, resolves) -> set[str]:
     return kinds
 
 
+def kinds_taken(spec: ToolSpec) -> set[str]:
+    """Kinds of the tool's arguments (None for those of no kind)."""
+    return {entity_kind(spec.request, name) for name in spec.request.model_fields}
+
+
 def takes(spec: ToolSpec, kinds: set[str]) -> bool:
     """Does the tool take an argument of every kind in ``kinds``, and require no entity of
     another kind?"""
     request = spec.request
-    own = {entity_kind(request, name) for name in request.model_fields}
+    own = kinds_taken(spec)
     required = {
         entity_kind(request, name)
         for name, info in request.model_fields.items()
