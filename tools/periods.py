@@ -160,7 +160,8 @@ def _calendar(value: str, today: date) -> tuple[date, date] | None:
         if year is None:
             year = today.year if date(today.year, start_month, 1) <= today else today.year - 1
         start = date(int(year), start_month, 1)
-        return start, min(_add_months(start, 3) - timedelta(days=1), today)
+        end = _add_months(start, 3) - timedelta(days=1)
+        return start, min(end, today) if start <= today else end  # the current one ends today
     if m := re.fullmatch(r"(?:year )?(\d{4})", value):
         return date(int(m[1]), 1, 1), date(int(m[1]), 12, 31)
     if m := re.fullmatch(r"([a-z]+)(?: (\d{4}))?", value):
