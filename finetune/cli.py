@@ -1,4 +1,4 @@
-"""`stockpilot finetune data | train | eval | report`."""
+"""`stockpilot finetune data | train | merge | eval | report`."""
 
 from __future__ import annotations
 
@@ -72,6 +72,22 @@ def train(
     cfg = TrainConfig.from_toml(config, steps=steps, output_dir=output)
     folder = run_training(cfg, resume=resume)
     typer.echo(json.dumps(json.loads((folder / "stockpilot.json").read_text()), indent=2))
+
+
+@app.command()
+def merge(
+    adapters: list[Path],
+    weight: list[float] = typer.Option(..., help="one weight per adapter, in order"),
+    out: Path = typer.Option(..., help="folder for the merged adapter"),
+) -> None:
+    """Write the weighted sum of LoRA adapters of one base as one adapter (exact: ranks stacked)."""
+    from finetune.merge import MergeError, merge_adapters
+
+    try:
+        folder = merge_adapters(adapters, weight, out)
+    except MergeError as error:
+        raise typer.BadParameter(str(error)) from None
+    typer.echo(f"merged {len(adapters)} adapters -> {folder}")
 
 
 @app.command("eval")
