@@ -284,6 +284,13 @@ CORES: dict[str, list[tuple[str, dict]]] = {
         ("sop re {topic}", {}),
         ("procedure doc: {topic}", {}),
         ("rules for {topic}", {}),
+        # Staff ask for a procedure by the situation they are in, not by its title.
+        ("what do i do when {situ}", {}),
+        ("{situ} - what now", {}),
+        ("{situ}, what's the procedure", {}),
+        ("who do i tell if {situ}", {}),
+        ("what's the drill when {situ}", {}),
+        ("how do we handle it when {situ}", {}),
     ],
 }
 
@@ -400,6 +407,17 @@ date of a purchase order|a supplier asking for earlier payment|moving stock betw
 warehouses|cancelling an order after it shipped|a quality complaint from a customer|late
 invoices from a logistics partner|minimum order quantities from a new vendor"""
 EXTRA_TOPICS = [t.strip() for t in EXTRA_TOPICS.replace("\n", " ").split("|")]
+# Train-only situations a procedure answers, as staff describe them; the query is the situation.
+SITUATIONS = """a pallet shows up damaged|a supplier ships fewer units than we ordered|the shelf count
+does not match the system|a carrier misses the pickup|stock on hand goes negative|an item is past
+its best before date|a promo gets moved up at short notice|a driver can't make the delivery window
+|a vendor puts its prices up|a demand spike alert fires|a po is stuck waiting for approval|a
+delivery turns up without paperwork|a truck is over its weight limit|a supplier stops answering
+emails|stock goes missing between two counts|the forecast looks far too high|an emergency order
+is over my approval limit|a shipment is held at customs|the wrong item arrives from a vendor|a
+supplier doubles its lead time|an order needs cancelling after it shipped|a new product has no
+sales history|the warehouse runs out of space|a supplier wants to move the delivery date"""
+SITUATIONS = [t.strip() for t in SITUATIONS.replace("\n", " ").split("|")]
 
 
 def fill_train_slot(slot: str, pool: EntityPool, rng: random.Random):
@@ -408,6 +426,9 @@ def fill_train_slot(slot: str, pool: EntityPool, rng: random.Random):
     planner = planner_cores.fill_planner_slot(slot, rng)
     if planner is not None:
         return planner
+    if slot == "situ":
+        value = rng.choice(SITUATIONS)
+        return value, value
     surface, value = fill_slot(slot, pool, rng)
     if slot == "h" and rng.random() < 0.5:
         return extra_horizon(rng)
@@ -440,7 +461,7 @@ def held_out_shapes() -> set[str]:
 
 
 def _argument(slot: str) -> str:
-    return planner_cores.ARGUMENTS.get(slot) or SLOT_ARGUMENT[slot]
+    return planner_cores.ARGUMENTS.get(slot) or {"situ": "query"}.get(slot) or SLOT_ARGUMENT[slot]
 
 
 def _fill(text: str, pool: EntityPool, rng: random.Random) -> tuple[str, dict, list[str]]:

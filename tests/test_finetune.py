@@ -147,6 +147,22 @@ def test_planner_tools_are_composed_with_their_words_periods_and_edits():
     )
 
 
+def test_procedures_are_also_asked_for_by_the_situation_with_the_situation_as_query():
+    import random
+
+    from finetune.entities import entity_pools
+    from finetune.grammar import SITUATIONS, composed_calls
+
+    made = composed_calls(entity_pools(0)["train"], random.Random(3), 200)
+    sops = [e for e in made if e.template.startswith("search_sops/")]
+    situational = [e for e in sops if e.target.calls[0].arguments["query"] in SITUATIONS]
+    assert 0.1 * len(sops) < len(situational) < 0.5 * len(sops)  # beside, not instead of, topics
+    for e in situational:
+        query = e.target.calls[0].arguments["query"]
+        assert query in e.context[-1].content  # copied whole, typos only outside it
+        assert e.target.calls[0].arguments == {"query": query}
+
+
 def test_topic_switches_ask_for_another_tool_or_nothing(dataset):
     import random
 
@@ -565,3 +581,51 @@ def test_contrasts_teach_the_older_tools_in_the_new_tools_words_and_stage_13_kee
     contrasts = [e for e in kept if "/x" in e.template]
     assert contrasts and min(counts[id(e)] for e in contrasts) >= 3
     assert not any(re.fullmatch(r"stockout_risk/r\d+", e.template) for e in kept)
+
+
+def _random_lora(model, folder: Path, seed: int) -> dict:
+    """A LoRA adapter with random A and B (B starts at zero in training), saved; its deltas."""
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(seed)
+    peft_model = get_peft_model(
+        model, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "down_proj"])
+    )
+    for name, param in peft_model.named_parameters():
+        if "lora_" in name:
+            torch.nn.init.normal_(param, std=0.1)
+    peft_model.save_pretrained(folder)
+    deltas = {}
+    for name, module in peft_model.named_modules():
+        if hasattr(module, "get_delta_weight") and "default" in getattr(module, "lora_A", {}):
+            deltas[name.split("base_model.model.")[-1]] = module.get_delta_weight("default")
+    peft_model.unload()
+    return deltas
+
+
+def test_merged_adapters_change_the_weights_by_exactly_the_weighted_sum(tmp_path):
+    from peft import PeftModel
+
+    from finetune.merge import MergeError, merge_adapters
+    from finetune.train import TrainConfig, load_base
+
+    model, _, _ = load_base(TrainConfig(base="tiny"))
+    first = _random_lora(model, tmp_path / "a", seed=1)
+    second = _random_lora(model, tmp_path / "b", seed=2)
+    out = merge_adapters([tmp_path / "a", tmp_path / "b"], [0.7, 0.3], tmp_path / "soup")
+    config = json.loads((out / "adapter_config.json").read_text())
+    assert (config["r"], config["lora_alpha"]) == (8, 16)  # ranks stacked, scale alpha/r kept
+    merged = PeftModel.from_pretrained(model, out)
+    checked = 0
+    for name, module in merged.named_modules():
+        if hasattr(module, "get_delta_weight") and "default" in getattr(module, "lora_A", {}):
+            key = name.split("base_model.model.")[-1]
+            expected = 0.7 * first[key] + 0.3 * second[key]
+            assert torch.allclose(module.get_delta_weight("default"), expected, atol=1e-5)
+            checked += 1
+    assert checked == 4  # q_proj and down_proj in each of the two layers
+    with pytest.raises(MergeError, match="one weight for each"):
+        merge_adapters([tmp_path / "a", tmp_path / "b"], [1.0], tmp_path / "bad")
+    with pytest.raises(MergeError, match="holds no adapter_config.json"):
+        merge_adapters([tmp_path / "a", tmp_path / "missing"], [0.5, 0.5], tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
