@@ -396,3 +396,17 @@ def test_alerts_orders_and_drafts_quote_the_same_stock_out_dates(planned):
         )
         assert record["severity"] == expected, record["alert_id"]
     assert checked >= 1
+
+
+def test_a_grouped_summary_counts_its_groups_in_words(planned):
+    store = planned.store
+    by_category = history_query(
+        store, HistoryRequest(metric="revenue", period="last month", group_by="category")
+    )
+    count = len(store.categories())
+    assert count > 5 and by_category.groups == count
+    assert f"({count} categories in all)" in by_category.summary()
+    by_sku = history_query(
+        store, HistoryRequest(metric="revenue", period="last month", group_by="sku")
+    )
+    assert f"({by_sku.groups} skus in all)" in by_sku.summary()

@@ -270,6 +270,16 @@ def test_a_call_that_takes_none_of_the_codes_the_request_writes_is_chosen_again(
         [Turn("user", f"chase {po}, we run out of {sku}")], SPECS
     )
     assert backend.held == [] and reply.calls[0].name == "draft_supplier_email"
+    # a code in a slot of another kind is not read: a PO as the SKU of a sales query, the
+    # model carrying on from an earlier sales question ("if PO-... slips a week, ...")
+    backend = HoldsNames(Call("sales_history", {"metric": "revenue", "sku": po}))
+    reply = ArgumentGuard(backend, store.resolver).respond(
+        [Turn("user", f"if {po} slips another week which skus go to zero")], SPECS
+    )
+    (held,) = backend.held
+    takes_po = {s.name for s in SPECS if "po_number" in s.request.model_fields}
+    assert held and set(held) <= takes_po and "what_if" in held  # a slip is its grounds
+    assert "takes no po the request names by code" in reply.stats["rechosen"]
     # a product named by its words is no code
     name = store.query("SELECT name FROM products LIMIT 1").iloc[0, 0]
     backend = HoldsNames(Call("supplier_orders", {}))

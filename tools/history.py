@@ -60,6 +60,7 @@ SYNONYMS = {
 GROUP_SYNONYMS = {"product": "sku", "skus": "sku", "warehouse": "location", "site": "location"}
 LOST_SALES_BASE_DAYS = 28  # in-stock days before the period that set a series' normal rate
 STOCK_METRICS = ("stock_on_hand", "stock_value")
+PLURALS = {"category": "categories"}  # the group names in words, where "s" does not make one
 
 
 def _synonym(table: dict):
@@ -131,7 +132,9 @@ class HistoryResult(ToolResult):
             f"by {self.group_by}" if by_time else f"top {min(len(self.rows), 5)} by {self.group_by}"
         )
         more = (
-            f" ({self.groups} {self.group_by}s in all)" if self.groups > 5 and not by_time else ""
+            f" ({self.groups} {PLURALS.get(self.group_by, self.group_by + 's')} in all)"
+            if self.groups > 5 and not by_time
+            else ""
         )
         return f"{head}; {lead}: {items}{more}."
 

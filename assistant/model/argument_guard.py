@@ -511,15 +511,23 @@ def codes_left_out(call: Call, spec: ToolSpec, request: str, resolver) -> set[st
     """Kinds of the codes ``request`` writes when the tool takes none of them and no argument
     holds them: "will the inbound PO arrive before SKU-00112 runs dry" answered with every
     open PO leaves the SKU unread. A code is a number with at most one word ("SKU-00112",
-    "po 4179", "A-5"); a product's name is none, digits and all ("Tennis Balls 4-Pack")."""
-    values = " ".join(str(v) for v in call.arguments.values()).lower()
+    "po 4179", "A-5"); a product's name is none, digits and all ("Tennis Balls 4-Pack"). A code
+    is read only by a slot of its own kind or by free text: "PO-4241" as the SKU is not."""
     codes = {}  # kind -> the codes of that kind as written
     for m in resolver.mentions(request):
         text = request[m.start : m.end].lower()
         if m.kind in CODED and len(re.findall(r"[a-z]+", text)) <= 1 and re.search(r"\d", text):
             codes.setdefault(m.kind, []).append(text)
+
+    def holds(kind: str) -> str:
+        return " ".join(
+            str(v).lower()
+            for name, v in call.arguments.items()
+            if entity_kind(spec.request, name) in (kind, "text")
+        )
+
     own = kinds_taken(spec)
-    read = any(code in values for written in codes.values() for code in written)
+    read = any(code in holds(kind) for kind, written in codes.items() for code in written)
     return set(codes) if codes and not set(codes) & own and not read else set()
 
 
