@@ -490,3 +490,33 @@ def test_the_model_reads_shorthand_it_never_learnt_spelled_out_and_the_user_turn
     # the guard still sets the horizon and the site from the request
     assert reply.calls[0].arguments["horizon_days"] == 21
     assert reply.calls[0].arguments["location"].startswith("Berlin")
+
+
+def test_email_them_after_a_list_of_pos_is_the_supplier_of_the_list_not_its_first_po(store):
+    supplier = store.suppliers().iloc[0]["name"]
+    listed = call_tool(
+        ToolContext(store), "supplier_orders", {"supplier": supplier, "status": "all"}
+    )
+    first_po = listed.result.table().iloc[0]["po_number"]
+    assert len(listed.result.table()) > 1
+
+    def after(result, call):
+        return [
+            Turn("user", "their orders"),
+            Turn("assistant", calls=[call]),
+            Turn("tool", result.render(), tool_name=call.name),
+            Turn("assistant", "..."),
+        ]
+
+    model = Call("draft_supplier_email", {"po_number": first_po})
+    one = after(listed, Call("supplier_orders", {"supplier": supplier, "status": "all"}))
+    assert calls_for(store, "email them", model, one) == {"supplier": supplier}
+    # every supplier's open POs: no single one is meant, so a draft per supplier
+    every = call_tool(ToolContext(store), "supplier_orders", {"status": "open"})
+    assert len(set(every.result.table()["supplier_id"])) > 1
+    model = Call("draft_supplier_email", {"po_number": every.result.table().iloc[0]["po_number"]})
+    assert calls_for(store, "email them", model, after(every, Call("supplier_orders", {"status": "open"}))) == {}  # fmt: skip
+    # a row, or a code the user wrote, stays
+    model = Call("draft_supplier_email", {"po_number": first_po})
+    assert calls_for(store, "email the first one", model, one)["po_number"] == first_po
+    assert calls_for(store, f"chase them about {first_po}", model, one)["po_number"] == first_po

@@ -39,6 +39,8 @@ _REFERENCE = re.compile(
     r"\b(?:it|its|it's|that|this|those|these|them|their|they|theirs|same|said|him|her|"
     r"that one|this one)\b"
 )
+# "email them", "chase those" point at a whole result, never at one of its rows.
+_PLURAL = re.compile(r"\b(?:them|they|their|theirs|those|these)\b")
 # "chase the supplier", "draft the email" after a result point at its one entity of that kind
 # (an e-mail is about a PO). Only a noun that ends its phrase: "the supplier scorecard" is every
 # supplier's, and a plural ("the suppliers") points at no single one.
@@ -204,6 +206,8 @@ def fill_slots(
             continue
         args = dict(call.arguments)
         taken = {kind: arguments_of_kind(spec.request, kind) for kind in KINDS}
+        if row is None and _PLURAL.search(request.lower()):
+            dropped += _one_row_of_many(call.name, args, spec, taken, mentions, results, resolver)
         for kind, names in taken.items():
             if not names:
                 continue
@@ -223,6 +227,23 @@ def fill_slots(
 
 
 _DROP = object()
+
+
+def _one_row_of_many(tool, args, spec, taken, mentions, results, resolver) -> list[str]:
+    """Drop an optional code the model took from one row of a result that lists several, when
+    the request points at the result in the plural: "email them" after one supplier's POs is
+    that supplier (filled next, from the earlier call), and after every supplier's, a draft per
+    supplier; the first row's PO is neither. A code the user wrote stays."""
+    dropped = []
+    for kind in ("sku", "po", "alert"):
+        for name in taken[kind]:
+            if name not in args or spec.request.model_fields[name].is_required():
+                continue
+            if any(m.kind == kind for m in mentions):
+                continue
+            if len(_latest_naming(results, kind, resolver)) > 1:
+                dropped.append(f"{tool}.{name}={args.pop(name)!r}")
+    return dropped
 
 
 def _slot_value(
