@@ -284,6 +284,10 @@ def test_status_all_lists_open_and_recently_received_pos(ctx):
     result = run(ctx, "supplier_orders", status="all", supplier="SUP-001")
     numbers = {o.po_number for o in result.orders}
     assert {"PO-1004", "PO-1005", "PO-1006", "PO-1007"} <= numbers and "PO-1001" not in numbers
+    assert result.summary().startswith(f"{len(numbers)} POs for SUP-001 as of")
+    assert result.render().startswith(f"{len(numbers)} POs for SUP-001 as of")
+    late = run(ctx, "supplier_orders", status="late", supplier="SUP-001")
+    assert late.summary().startswith(f"{len(late.orders)} late POs for SUP-001")
 
 
 def test_followups_draft_one_email_per_supplier_with_late_pos(ctx):

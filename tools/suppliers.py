@@ -240,11 +240,15 @@ class SupplierOrders(ToolResult):
     today: date
     orders: list[PurchaseOrder]
 
+    @property
+    def label(self) -> str:
+        """'late POs', 'at-risk POs'; with every status, just 'POs' ('15 all POs' read badly)."""
+        return "POs" if self.status == "all" else f"{self.status.replace('_', '-')} POs"
+
     def summary(self) -> str:
         who = self.supplier_id or "all suppliers"
-        label = self.status.replace("_", "-")
         if not self.orders:
-            return f"No {label} POs for {who} as of {self.today}."
+            return f"No {self.label} for {who} as of {self.today}."
         top = "; ".join(
             f"{o.po_number} ({o.supplier_name or o.supplier_id}, "
             + (f"{o.days_late} d late" if o.state == "late" else o.state.replace("_", " "))
@@ -256,15 +260,13 @@ class SupplierOrders(ToolResult):
             if any(o.state in ("late", "at_risk") for o in self.orders)
             else ""
         )
-        return f"{len(self.orders)} {label} POs for {who} as of {self.today}: {top}.{action}"
+        return f"{len(self.orders)} {self.label} for {who} as of {self.today}: {top}.{action}"
 
     def render(self) -> str:
         who = self.supplier_id or "all suppliers"
-        head = f"{len(self.orders)} {self.status.replace('_', '-')} POs for {who} as of {self.today.isoformat()}:"
+        head = f"{len(self.orders)} {self.label} for {who} as of {self.today.isoformat()}:"
         if not self.orders:
-            return (
-                f"No {self.status.replace('_', '-')} POs for {who} as of {self.today.isoformat()}."
-            )
+            return f"No {self.label} for {who} as of {self.today.isoformat()}."
         return "\n".join(
             [head, *(_po_line(o) for o in self.orders[:RENDER_MAX_POS])]
             + _more(len(self.orders), "POs")
