@@ -418,6 +418,7 @@ is over my approval limit|a shipment is held at customs|the wrong item arrives f
 supplier doubles its lead time|an order needs cancelling after it shipped|a new product has no
 sales history|the warehouse runs out of space|a supplier wants to move the delivery date"""
 SITUATIONS = [t.strip() for t in SITUATIONS.replace("\n", " ").split("|")]
+TRAIN_SLOT_ARGUMENT = {"situ": "query"}  # slots of the cores above beyond the templates' own
 
 
 def fill_train_slot(slot: str, pool: EntityPool, rng: random.Random):
@@ -461,7 +462,7 @@ def held_out_shapes() -> set[str]:
 
 
 def _argument(slot: str) -> str:
-    return planner_cores.ARGUMENTS.get(slot) or {"situ": "query"}.get(slot) or SLOT_ARGUMENT[slot]
+    return planner_cores.ARGUMENTS.get(slot) or TRAIN_SLOT_ARGUMENT.get(slot) or SLOT_ARGUMENT[slot]
 
 
 def _fill(text: str, pool: EntityPool, rng: random.Random) -> tuple[str, dict, list[str]]:

@@ -18,11 +18,9 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
-
 
 class MergeError(ValueError):
-    """Adapters that cannot be summed: another base, other modules or other scales."""
+    """Adapters that cannot be summed: not LoRA, or other modules, scales or tensors."""
 
 
 def _config(folder: Path) -> dict:

@@ -41,6 +41,7 @@ from pydantic import ValidationError
 from rapidfuzz import fuzz, process
 
 from assistant.model.slots import (
+    CODED,
     FUNCTION_WORDS,
     MOVABLE,
     fill_slots,
@@ -502,9 +503,6 @@ def named_outright(turns: Sequence[Turn], resolver) -> str | None:
         if m.kind in OUTRIGHT and not m.ambiguous
     }
     return kinds.pop() if len(kinds) == 1 else None
-
-
-CODED = ("sku", "po", "alert")  # kinds staff name by a code ("SKU-00112", "PO 4512", "A-17")
 
 
 def codes_left_out(call: Call, spec: ToolSpec, request: str, resolver) -> set[str]:

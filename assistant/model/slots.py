@@ -22,6 +22,7 @@ from tools.resolver import GENERIC
 from tools.store.db import UnknownEntityError
 
 KINDS = ("sku", "location", "category", "supplier", "po", "alert")
+CODED = ("sku", "po", "alert")  # kinds staff name by a code ("SKU-00112", "PO 4512", "A-17")
 ORDINALS = {
     "first": 0, "1st": 0, "top": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
     "4th": 3, "fifth": 4, "5th": 4, "last": -1, "bottom": -1,
@@ -235,7 +236,7 @@ def _one_row_of_many(tool, args, spec, taken, mentions, results, resolver) -> li
     that supplier (filled next, from the earlier call), and after every supplier's, a draft per
     supplier; the first row's PO is neither. A code the user wrote stays."""
     dropped = []
-    for kind in ("sku", "po", "alert"):
+    for kind in CODED:
         for name in taken[kind]:
             if name not in args or spec.request.model_fields[name].is_required():
                 continue
